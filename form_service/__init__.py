@@ -1,0 +1,1 @@
+"""Request for Information service: shared core, public intake and staff review desk."""

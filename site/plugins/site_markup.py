@@ -1,0 +1,100 @@
+"""Markdown extension: mark external links, turn captioned images into figures, label the TOC.
+
+It runs inside Pelican's Markdown reader, after the metadata is read, so each page is
+marked in its own language (`Lang:` metadata) with strings from the theme catalog.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+from urllib.parse import urlsplit
+
+from markdown import Extension, Markdown
+from markdown.treeprocessors import Treeprocessor
+from site_languages import gettext
+
+
+def N_(message: str) -> str:
+    """Mark a string for the theme catalog; it is translated per page later."""
+    return message
+
+
+# The source site marks every outbound link with the words "External link".
+EXTERNAL_LABEL = N_("External link")
+CONTENTS_LABEL = N_("Contents on this page")
+
+
+def page_lang(md: Markdown) -> str:
+    """Return the URL-segment language of the page being converted (default English)."""
+    meta = getattr(md, "Meta", {}) or {}
+    values = meta.get("lang") or ["en"]
+    return str(values[0]).strip().lower()
+
+
+class SiteMarkupProcessor(Treeprocessor):
+    """Rewrite the element tree of one page."""
+
+    def run(self, root: ET.Element) -> None:
+        """Apply the three rewrites to the page's tree."""
+        lang = page_lang(self.md)
+        self.mark_external_links(root, lang)
+        self.make_figures(root)
+        self.label_contents(root, lang)
+
+    @staticmethod
+    def mark_external_links(root: ET.Element, lang: str) -> None:
+        """Add rel=noreferrer and a visible "External link" label to links to other hosts."""
+        for link in root.iter("a"):
+            href = link.get("href", "")
+            if urlsplit(href).scheme not in {"http", "https"}:
+                continue
+            link.set("rel", "noreferrer")
+            link.set("class", "external")
+            label = ET.SubElement(link, "span", {"class": "external-label"})
+            label.text = f" ({gettext(lang, EXTERNAL_LABEL)})"
+
+    @staticmethod
+    def make_figures(root: ET.Element) -> None:
+        """Turn a paragraph holding only an image with a title into figure + figcaption."""
+        for paragraph in list(root.iter("p")):
+            children = list(paragraph)
+            if len(children) != 1 or children[0].tag != "img":
+                continue
+            image = children[0]
+            caption = image.get("title")
+            if not caption or (paragraph.text or "").strip() or (image.tail or "").strip():
+                continue
+            del image.attrib["title"]
+            image.set("loading", "lazy")
+            image.tail = None
+            paragraph.tag = "figure"
+            paragraph.text = None
+            figcaption = ET.SubElement(paragraph, "figcaption")
+            figcaption.text = caption
+
+    @staticmethod
+    def label_contents(root: ET.Element, lang: str) -> None:
+        """Wrap the [TOC] list in a labelled navigation landmark."""
+        for block in root.iter("div"):
+            if block.get("class") != "toc":
+                continue
+            block.tag = "nav"
+            block.set("class", "page-contents")
+            block.set("aria-labelledby", "page-contents-title")
+            title = ET.Element("h2", {"id": "page-contents-title"})
+            title.text = gettext(lang, CONTENTS_LABEL)
+            block.insert(0, title)
+
+
+class SiteMarkupExtension(Extension):
+    """Register the processor after the table-of-contents builder has run."""
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        """Add the processor with a priority below toc (5) so it sees the built list."""
+        md.treeprocessors.register(SiteMarkupProcessor(md), "site_markup", 1)
+
+
+def make_extension(**kwargs: Any) -> SiteMarkupExtension:
+    """Build the extension (Markdown's entry-point convention)."""
+    return SiteMarkupExtension(**kwargs)
