@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 # Test judges (axe-core, vnu-jar, the HTTP Observatory) from npm; none ships to readers.
@@ -49,7 +49,7 @@ lint: $(VENV)/.installed
 # Refresh the theme's translation template after changing theme strings.
 extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ --no-location \
-	  --omit-header --sort-output -o theme/translations/messages.pot .
+	  --omit-header --sort-output -o theme/translations/messages.pot theme/templates site/plugins
 
 # Re-resolve the pinned dependencies (maintainers only; needs uv).
 lock: $(VENV)/.installed
