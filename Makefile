@@ -27,7 +27,7 @@ install: $(VENV)/.installed
 # Compile every translation catalog that exists (.mo files are build output).
 catalogs: $(VENV)/.installed
 	@for dir in $(CATALOGS); do \
-	  if [ -d $$dir ]; then $(BIN)/pybabel compile --use-fuzzy -q -d $$dir || exit 1; fi; \
+	  if [ -d $$dir ]; then $(BIN)/pybabel compile -d $$dir || exit 1; fi; \
 	done
 
 # Build the static site into output/.
@@ -39,7 +39,15 @@ run: site catalogs
 	PORT=$(PORT) $(BIN)/python -m form_service.devserver
 
 test: $(VENV)/.installed node_modules/.installed catalogs
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2
+
+# The production topology from local processes: nginx + TLS on 127.0.0.1:8443 (desk :8444),
+# two intake and one review gunicorn, on the local PostgreSQL and Redis (docs/deployment.md).
+stack: site catalogs
+	$(BIN)/python deploy/stack.py start
+
+stack-stop:
+	$(BIN)/python deploy/stack.py stop
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

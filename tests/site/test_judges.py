@@ -13,14 +13,12 @@ from tests.site.conftest import LANG_CODES, SLUGS, BuiltSite, page_path
 WIDTHS = [375, 1280]
 
 
-@pytest.mark.xdist_group("site-judges")
 def test_every_page_passes_the_nu_html_checker(built_site: BuiltSite) -> None:
     files = built_site.html_files()
     assert len(files) == len(SLUGS) * len(LANG_CODES) + 1
     assert run_vnu(files) == []
 
 
-@pytest.mark.xdist_group("site-judges")
 def test_the_stylesheet_and_images_pass_the_nu_checker(built_site: BuiltSite) -> None:
     assert run_vnu([built_site.root / "theme" / "css" / "site.css"], "--css") == []
     svgs = sorted(built_site.root.rglob("*.svg"))
@@ -29,7 +27,6 @@ def test_the_stylesheet_and_images_pass_the_nu_checker(built_site: BuiltSite) ->
 
 
 @pytest.mark.browser
-@pytest.mark.xdist_group("site-judges")
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_has_no_axe_violations(
     browser: Any, axe_violations: Any, site_server: str, artifacts_dir: Path, width: int
