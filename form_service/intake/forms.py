@@ -1,0 +1,179 @@
+"""The tip form: what a tipster may send, and the messages they see when it needs fixing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import format_number
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
+from wtforms import (
+    Field,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import StopValidation, ValidationError
+
+from form_service.crypto import PlainAttachment
+from form_service.intake.request import CappedBuffer
+from form_service.models import TipTopic
+from form_service.tips import NewTip
+from form_service.uploads import Upload, UploadError, UploadProblem, check_uploads
+
+MAX_MESSAGE_CHARS = 20_000
+MAX_DETAIL_CHARS = 5_000
+MAX_CONTACT_CHARS = 1_000
+TEXT_FIELDS = ("message", "when_where", "how_known", "contact")
+
+UPLOAD_MESSAGES = {
+    UploadProblem.TOO_MANY: _l("Attach at most 5 files."),
+    UploadProblem.TOO_LARGE: _l("File %(number)s is larger than 10 MB. Attach a smaller file."),
+    UploadProblem.TOTAL_TOO_LARGE: _l(
+        "Your files are larger than 25 MB together. Attach fewer or smaller files."
+    ),
+    UploadProblem.TYPE_NOT_ACCEPTED: _l(
+        "File %(number)s is not of a type we accept. Attach photos (JPEG, PNG, GIF, WebP), "
+        "PDF documents or plain text files."
+    ),
+    UploadProblem.CONTENT_MISMATCH: _l(
+        "The content of file %(number)s does not match its type. Attach photos (JPEG, PNG, "
+        "GIF, WebP), PDF documents or plain text files."
+    ),
+    UploadProblem.UNREADABLE_IMAGE: _l(
+        "File %(number)s could not be read as a picture. Attach another copy of it."
+    ),
+}
+
+
+def normalize_newlines(value: str | None) -> str:
+    """Count a line break as one character, however the browser sent it."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def no_nul(form: FlaskForm, field: Field) -> None:
+    """Refuse the NUL character, which no database column in clear may hold."""
+    if "\x00" in (field.data or ""):
+        raise StopValidation(
+            _l("This text contains a null character, which we cannot store. Remove it.")
+        )
+
+
+def max_chars(limit: int) -> Any:
+    """Make a validator that refuses text longer than `limit` characters."""
+
+    def check(form: FlaskForm, field: Field) -> None:
+        """Refuse the field when it is too long, saying by how much."""
+        if len(field.data or "") > limit:
+            raise ValidationError(
+                _l(
+                    "This text is %(count)s characters long. Shorten it to %(limit)s "
+                    "characters or fewer.",
+                    count=format_number(len(field.data)),
+                    limit=format_number(limit),
+                )
+            )
+
+    return check
+
+
+class TipForm(FlaskForm):  # type: ignore[misc]
+    """A tip: a topic, the message, optional details and up to five files."""
+
+    topic = RadioField(
+        _l("What is your information about?"),
+        choices=[
+            SelectChoice(TipTopic.PERSON.value, _l("A specific person")),
+            SelectChoice(TipTopic.SIGHTING.value, _l("A sighting")),
+            SelectChoice(TipTopic.DOCUMENT.value, _l("A document or recording")),
+            SelectChoice(TipTopic.OTHER.value, _l("Something else")),
+        ],
+        # Our own check below gives a translated message for a missing or forged value.
+        validate_choice=False,
+    )
+    message = TextAreaField(
+        _l("Your information"),
+        filters=[normalize_newlines],
+        validators=[no_nul, max_chars(MAX_MESSAGE_CHARS)],
+    )
+    when_where = TextAreaField(
+        _l("When and where (optional)"),
+        filters=[normalize_newlines],
+        validators=[no_nul, max_chars(MAX_DETAIL_CHARS)],
+    )
+    how_known = TextAreaField(
+        _l("How do you know this? (optional)"),
+        filters=[normalize_newlines],
+        validators=[no_nul, max_chars(MAX_DETAIL_CHARS)],
+    )
+    contact = TextAreaField(
+        _l("How to reach you, if you want us to (optional)"),
+        filters=[normalize_newlines],
+        validators=[no_nul, max_chars(MAX_CONTACT_CHARS)],
+    )
+    attachments = MultipleFileField(_l("Files (optional)"))
+    # Honeypot: hidden from people; a bot that fills it gets the form back, unsent.
+    homepage = StringField(_l("Leave this field empty"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clean_attachments: list[PlainAttachment] = []
+
+    def validate_topic(self, field: Field) -> None:
+        """Require one of the listed topics."""
+        if field.data not in {topic.value for topic in TipTopic}:
+            raise StopValidation(_l("Choose what your information is about."))
+
+    def validate_message(self, field: Field) -> None:
+        """Require some text in the message."""
+        if not (field.data or "").strip():
+            raise StopValidation(_l("Write your information in the box."))
+
+    def validate_attachments(self, field: Field) -> None:
+        """Check the files and keep cleaned copies (still in memory) for sealing."""
+        try:
+            self.clean_attachments = check_uploads(received_uploads(field.data))
+        except UploadError as error:
+            message = str(UPLOAD_MESSAGES[error.problem]) % {"number": error.position}
+            raise ValidationError(message) from None
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Validate the fields; a filled honeypot fails the form without saying why."""
+        valid = bool(super().validate(extra_validators))
+        if self.homepage.data:
+            self.homepage.data = ""
+            self.homepage.errors = []
+            self.form_errors.append(
+                _l("Your information was not sent. Check it and send it again.")
+            )
+            return False
+        return valid
+
+    def to_new_tip(self, language: str) -> NewTip:
+        """Turn the validated form into a tip ready to seal."""
+        return NewTip(
+            language=language,
+            topic=TipTopic(self.topic.data),
+            fields={name: getattr(self, name).data or "" for name in TEXT_FIELDS},
+            attachments=self.clean_attachments,
+        )
+
+
+def received_uploads(files: list[Any] | None) -> list[Upload]:
+    """Read the chosen files from their in-memory buffers."""
+    uploads = []
+    for item in files or []:
+        if not isinstance(item, FileStorage):
+            continue
+        stream = item.stream
+        if isinstance(stream, CappedBuffer):
+            data, oversize = stream.getvalue(), stream.oversize
+        else:
+            data, oversize = stream.read(), False
+        if not item.filename and not data:
+            continue  # a file input left empty sends one nameless, empty part
+        uploads.append(Upload(declared_type=item.mimetype, data=data, oversize=oversize))
+    return uploads

@@ -1,0 +1,41 @@
+"""Read the site's languages from the theme, the one list the site and the form share."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language of the site: URL segment, HTML tag, Babel locale and own name."""
+
+    code: str
+    html_lang: str
+    locale: str
+    name: str
+
+
+@cache
+def load_languages(theme_dir: Path) -> tuple[Language, ...]:
+    """Load theme/languages.json in its order; the first one is the default."""
+    entries = json.loads((theme_dir / "languages.json").read_text(encoding="utf-8"))
+    languages = tuple(
+        Language(
+            code=entry["code"],
+            html_lang=entry["html_lang"],
+            locale=entry["locale"],
+            name=entry["name"],
+        )
+        for entry in entries
+    )
+    if not languages:
+        raise ValueError(f"{theme_dir / 'languages.json'} lists no language")
+    return languages
+
+
+def find_language(languages: tuple[Language, ...], code: str) -> Language | None:
+    """Return the language with this URL segment, or None."""
+    return next((language for language in languages if language.code == code), None)

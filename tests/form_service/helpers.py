@@ -1,0 +1,81 @@
+"""Plain helpers of the tip service's tests: fetch a token, post a tip, read what was stored."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from nacl.public import PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from form_service.crypto import open_tip
+from form_service.db import make_engine
+from form_service.models import Tip
+from form_service.settings import Settings
+
+TOKEN_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+RECEIPT_PATTERN = re.compile(r'class="receipt-code"[^>]*>([0-9 ]+)<')
+
+
+def form_token(client: Any, lang: str = "en") -> str:
+    """Fetch the form as a browser would and return its CSRF token."""
+    response = client.get(f"/form/{lang}/")
+    assert response.status_code == 200
+    match = TOKEN_PATTERN.search(response.get_data(as_text=True))
+    assert match, "the form carries no CSRF token"
+    return match.group(1)
+
+
+def tip_fields(**overrides: Any) -> dict[str, Any]:
+    """Return the fields of a valid tip, with overrides."""
+    fields: dict[str, Any] = {"topic": "sighting", "message": "I saw her in 1983."}
+    fields.update(overrides)
+    return fields
+
+
+def multipart(fields: dict[str, Any]) -> tuple[bytes, str]:
+    """Encode fields as a browser does: in memory, text first, files last."""
+    ordered = {k: v for k, v in fields.items() if k != "attachments"}
+    if "attachments" in fields:
+        ordered["attachments"] = [
+            FileStorage(stream, filename=name, content_type=content_type)
+            for stream, name, content_type in fields["attachments"]
+        ]
+    boundary, body = encode_multipart(ordered)
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def post_tip(client: Any, lang: str = "en", *, token: str | None = None, **fields: Any) -> Any:
+    """Fetch a token, then post a tip as multipart/form-data, as the browser does."""
+    data = {"csrf_token": form_token(client, lang) if token is None else token}
+    data.update(tip_fields(**fields))
+    body, content_type = multipart(data)
+    return client.post(f"/form/{lang}/", data=body, content_type=content_type)
+
+
+def receipt_code(response: Any) -> str:
+    """Return the receipt code shown on a confirmation page."""
+    match = RECEIPT_PATTERN.search(response.get_data(as_text=True))
+    assert match, "no receipt code on the page"
+    return match.group(1)
+
+
+def stored_tips(settings: Settings) -> list[Tip]:
+    """Return every stored tip, with its attachments loaded."""
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as session:
+            tips = list(session.scalars(select(Tip).order_by(Tip.tip_id)))
+            for tip in tips:
+                _ = tip.attachments
+            return tips
+    finally:
+        engine.dispose()
+
+
+def opened_fields(private_key: PrivateKey, tip: Tip) -> dict[str, Any]:
+    """Decrypt a stored tip's text as the desk would."""
+    return open_tip(private_key, tip.sealed_key, tip.ciphertext)
