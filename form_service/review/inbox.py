@@ -1,0 +1,172 @@
+"""The inbox: filtered, paged tip lists from clear columns, and a search that decrypts."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from form_service.desk_models import TipLabel, TipTriage
+from form_service.models import Tip, TipStatus
+from form_service.review.text import reveal_hidden
+from form_service.staff import Staff
+
+PAGE_SIZE = 50
+SEARCH_BATCH = 500
+WARN_DAYS = 14
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox is narrowed to; None means no constraint."""
+
+    status: str | None = None
+    topic: str | None = None
+    language: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    assignee_id: int | None = None  # 0 means "nobody"
+    label: str | None = None
+    search: str | None = None
+
+
+@dataclass
+class InboxRow:
+    """One line of the inbox, from clear columns only."""
+
+    tip: Tip
+    assignee: str | None
+    labels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class InboxPage:
+    """One page of the inbox and how many tips match in all."""
+
+    rows: list[InboxRow]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages (at least 1)."""
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def filtered_tip_ids(flt: InboxFilter) -> Select[int]:
+    """Build the query of matching tip ids, newest first, from indexed clear columns."""
+    query = select(Tip.tip_id)
+    if flt.status:
+        query = query.where(Tip.status == flt.status)
+    if flt.topic:
+        query = query.where(Tip.topic == flt.topic)
+    if flt.language:
+        query = query.where(Tip.language == flt.language)
+    if flt.received_from:
+        query = query.where(Tip.received_on >= flt.received_from)
+    if flt.received_to:
+        query = query.where(Tip.received_on <= flt.received_to)
+    if flt.assignee_id is not None:
+        assigned = select(TipTriage.tip_id).where(TipTriage.assignee_id == flt.assignee_id)
+        if flt.assignee_id == 0:
+            assigned = select(TipTriage.tip_id).where(TipTriage.assignee_id.is_not(None))
+            query = query.where(Tip.tip_id.not_in(assigned))
+        else:
+            query = query.where(Tip.tip_id.in_(assigned))
+    if flt.label:
+        query = query.where(
+            Tip.tip_id.in_(select(TipLabel.tip_id).where(TipLabel.label == flt.label))
+        )
+    return query.order_by(Tip.received_on.desc(), Tip.tip_id.desc())
+
+
+def _rows(db: Session, tip_ids: list[int]) -> list[InboxRow]:
+    """Load the inbox lines for these tip ids, keeping their order."""
+    if not tip_ids:
+        return []
+    found = db.execute(
+        select(Tip, Staff.email)
+        .outerjoin(TipTriage, TipTriage.tip_id == Tip.tip_id)
+        .outerjoin(Staff, Staff.staff_id == TipTriage.assignee_id)
+        .where(Tip.tip_id.in_(tip_ids))
+    )
+    rows = {tip.tip_id: InboxRow(tip, email) for tip, email in found}
+    for tip_id, label in db.execute(
+        select(TipLabel.tip_id, TipLabel.label)
+        .where(TipLabel.tip_id.in_(tip_ids))
+        .order_by(TipLabel.label)
+    ):
+        rows[tip_id].labels.append(label)
+    return [rows[tip_id] for tip_id in tip_ids if tip_id in rows]
+
+
+def list_page(db: Session, flt: InboxFilter, page: int) -> InboxPage:
+    """Return one page of matching tips without decrypting anything."""
+    query = filtered_tip_ids(flt)
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = max(1, page)
+    tip_ids = list(db.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return InboxPage(_rows(db, tip_ids), total, page)
+
+
+def searchable(text: str) -> str:
+    """Fold text for matching: NFKC, case-folded, hidden characters spelled out."""
+    return reveal_hidden(unicodedata.normalize("NFKC", text)).casefold()
+
+
+def fields_text(fields: dict[str, Any]) -> str:
+    """Join every text value of a decrypted tip into one searchable string."""
+    return "\n".join(str(value) for value in fields.values() if isinstance(value, str | int))
+
+
+def search_page(
+    db: Session, flt: InboxFilter, page: int, open_fields: Callable[[Tip], dict[str, Any]]
+) -> InboxPage:
+    """Decrypt each filtered tip in turn and keep those whose text contains the search term."""
+    needle = searchable(flt.search or "")
+    page = max(1, page)
+    matches: list[int] = []
+    for tip in _iterate_tips(db, filtered_tip_ids(flt)):
+        if needle in searchable(fields_text(open_fields(tip))):
+            matches.append(tip.tip_id)
+    start = (page - 1) * PAGE_SIZE
+    return InboxPage(_rows(db, matches[start : start + PAGE_SIZE]), len(matches), page)
+
+
+def _iterate_tips(db: Session, id_query: Select[int]) -> Iterator[Tip]:
+    """Yield the tips of a query in order, loading them in batches to bound memory."""
+    tip_ids = list(db.scalars(id_query))
+    for start in range(0, len(tip_ids), SEARCH_BATCH):
+        chunk = tip_ids[start : start + SEARCH_BATCH]
+        loaded = {tip.tip_id: tip for tip in db.scalars(select(Tip).where(Tip.tip_id.in_(chunk)))}
+        for tip_id in chunk:
+            if tip_id in loaded:
+                yield loaded[tip_id]
+        for tip in loaded.values():
+            db.expunge(tip)  # Keep the identity map, and so memory, bounded by one batch.
+
+
+def status_counts(db: Session) -> dict[TipStatus, int]:
+    """Return how many tips have each status (every status listed, zeros included)."""
+    grouped = db.execute(select(Tip.status, func.count()).group_by(Tip.status))
+    counts = {status: count for status, count in grouped}
+    return {status: counts.get(status, 0) for status in TipStatus}
+
+
+def due_for_deletion(db: Session, retention_days: int, today: date) -> int:
+    """Count closed tips that the purge will delete within the next 14 days."""
+    cutoff = today - timedelta(days=retention_days) + timedelta(days=WARN_DAYS)
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(TipTriage)
+            .join(Tip, Tip.tip_id == TipTriage.tip_id)
+            .where(Tip.status == TipStatus.CLOSED, TipTriage.closed_on <= cutoff)
+        )
+        or 0
+    )

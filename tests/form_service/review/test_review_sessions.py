@@ -1,0 +1,236 @@
+"""Sign-in, two factors, throttling and server-side sessions."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+from nacl.public import PrivateKey
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from form_service.audit import AuditEntry
+from form_service.review import accounts, totp
+from form_service.staff import Staff, StaffSession, utcnow
+
+from .conftest import csrf_token, make_staff, next_code, sign_in
+
+
+def post_password(client: FlaskClient, email: str, password: str) -> tuple[int, str]:
+    """Submit the sign-in form and return the status and page text."""
+    token = csrf_token(client, "/sign-in")
+    response = client.post(
+        "/sign-in", data={"csrf_token": token, "email": email, "password": password}
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
+def session_cookie(client: FlaskClient) -> str:
+    """Return the value of the desk's session cookie."""
+    cookie = client.get_cookie("desk_session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_wrong_password_unknown_and_disabled_accounts_get_the_same_answer(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    other = make_staff(db, desk_key, "gone@example.org")
+    accounts.disable_staff(db, other.email, "test")
+    db.commit()
+    answers = {
+        post_password(review_client, account.email, "wrong password entirely"),
+        post_password(review_client, "nobody@example.org", account.password),
+        post_password(review_client, other.email, other.password),
+    }
+    statuses = {status for status, _ in answers}
+    messages = {re.search(r'role="alert"><p>([^<]*)<', page).group(1) for _, page in answers}  # type: ignore[union-attr]
+    assert statuses == {401}
+    assert len(messages) == 1
+
+
+def test_five_failures_make_that_account_wait_but_not_others(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    bystander = make_staff(db, desk_key, "bystander@example.org")
+    for _ in range(5):
+        assert "Wait" not in post_password(review_client, account.email, "not the password!")[1]
+    status, page = post_password(review_client, account.email, account.password)
+    assert status == 401
+    assert "Too many failed attempts on this account. Wait" in page
+    status, page = post_password(review_client, bystander.email, bystander.password)
+    assert status == 302
+
+
+def test_unknown_accounts_are_throttled_the_same_way(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    for _ in range(5):
+        post_password(review_client, "ghost@example.org", "whatever password")
+    assert "Too many failed attempts" in post_password(review_client, "ghost@example.org", "x")[1]
+
+
+def test_first_sign_in_enrols_an_authenticator_from_the_page(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key, enrolled=False)
+    status, _ = post_password(review_client, account.email, account.password)
+    assert status == 302
+    page = review_client.get("/sign-in/enrol").get_data(as_text=True)
+    assert "<svg" in page
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7 ]+)</code>', page).group(1)  # type: ignore[union-attr]
+    secret = secret.replace(" ", "")
+    assert "<img" not in page
+    token = csrf_token(review_client, "/sign-in/enrol")
+    response = review_client.post("/sign-in/enrol", data={"csrf_token": token, "code": "000000"})
+    assert response.status_code == 200  # Wrong code: the page again, same secret.
+    assert secret in response.get_data(as_text=True).replace(" ", "")
+    token = csrf_token(review_client, "/sign-in/enrol")
+    response = review_client.post(
+        "/sign-in/enrol", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()}
+    )
+    assert response.status_code == 302
+    assert review_client.get("/").status_code == 200
+    db.expire_all()
+    assert db.get(Staff, account.staff_id).totp_confirmed  # type: ignore[union-attr]
+
+
+def test_a_totp_code_is_never_accepted_twice(
+    review_app: Flask, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    assert account.secret is not None
+    code = next_code(db, account)
+    first, second = review_app.test_client(), review_app.test_client()
+    for client in (first, second):
+        post_password(client, account.email, account.password)
+    token = csrf_token(first, "/sign-in/code")
+    assert first.post("/sign-in/code", data={"csrf_token": token, "code": code}).status_code == 302
+    token = csrf_token(second, "/sign-in/code")
+    replay = second.post("/sign-in/code", data={"csrf_token": token, "code": code})
+    assert replay.status_code == 401
+    assert second.get("/").status_code == 302
+
+
+def test_a_code_two_steps_away_is_refused(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    assert account.secret is not None
+    post_password(review_client, account.email, account.password)
+    stale = pyotp.TOTP(account.secret).at((totp.current_step() - 3) * 30)
+    token = csrf_token(review_client, "/sign-in/code")
+    response = review_client.post("/sign-in/code", data={"csrf_token": token, "code": stale})
+    assert response.status_code == 401
+
+
+def test_a_cookie_replayed_after_sign_out_no_longer_works(
+    review_client: FlaskClient, review_app: Flask, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    sign_in(review_client, db, account)
+    copied = session_cookie(review_client)
+    token = csrf_token(review_client, "/")
+    assert review_client.post("/sign-out", data={"csrf_token": token}).status_code == 302
+    thief = review_app.test_client()
+    thief.set_cookie("desk_session", copied)
+    response = thief.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in")
+    assert db.scalar(select(StaffSession)) is None
+
+
+def test_sign_in_issues_a_new_session_id(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    review_client.get("/sign-in")
+    before = session_cookie(review_client)
+    post_password(review_client, account.email, account.password)
+    half = db.scalars(select(StaffSession.token_hash)).all()
+    token = csrf_token(review_client, "/sign-in/code")
+    review_client.post("/sign-in/code", data={"csrf_token": token, "code": next_code(db, account)})
+    after = session_cookie(review_client)
+    full = db.scalars(select(StaffSession.token_hash)).all()
+    assert before != after
+    assert len(half) == len(full) == 1
+    assert half != full
+
+
+def test_idle_and_absolute_timeouts_end_the_session(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    sign_in(review_client, db, account)
+    assert review_client.get("/").status_code == 200
+    db.execute(update(StaffSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    db.commit()
+    assert review_client.get("/").status_code == 302
+    sign_in(review_client, db, account)
+    db.execute(update(StaffSession).values(created_at=utcnow() - timedelta(hours=12, minutes=1)))
+    db.commit()
+    assert review_client.get("/").status_code == 302
+
+
+def test_an_active_session_within_limits_survives(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    sign_in(review_client, db, make_staff(db, desk_key))
+    db.execute(
+        update(StaffSession).values(
+            last_seen_at=utcnow() - timedelta(minutes=29), created_at=utcnow() - timedelta(hours=11)
+        )
+    )
+    db.commit()
+    assert review_client.get("/").status_code == 200
+
+
+def test_disabling_an_account_ends_its_sessions(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    sign_in(review_client, db, account)
+    accounts.disable_staff(db, account.email, "test")
+    db.commit()
+    assert review_client.get("/").status_code == 302
+    assert db.scalar(select(StaffSession)) is None
+
+
+def test_cookies_are_httponly_samesite_strict_and_secure_in_production(
+    desk_settings: object, review_settings: object, desk_key: PrivateKey, db: Session
+) -> None:
+    from dataclasses import replace
+
+    from form_service.review import create_app
+
+    app = create_app(
+        replace(desk_settings, cookie_secure=True),
+        review_settings,  # type: ignore[type-var]
+        private_key=desk_key,
+    )
+    client = app.test_client()
+    header = client.get("/sign-in", base_url="https://desk.example").headers["Set-Cookie"]
+    assert header.startswith("desk_session=")
+    assert "HttpOnly" in header
+    assert "SameSite=Strict" in header
+    assert "Secure" in header
+    assert "Path=/" in header
+
+
+def test_sign_in_and_sign_out_are_audited_without_secrets(
+    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_key)
+    post_password(review_client, account.email, "a wrong password here")
+    sign_in(review_client, db, account)
+    token = csrf_token(review_client, "/")
+    review_client.post("/sign-out", data={"csrf_token": token})
+    actions = [e.action for e in db.scalars(select(AuditEntry).order_by(AuditEntry.entry_id))]
+    assert actions[-3:] == ["sign_in.failure", "sign_in.success", "sign_out"]
+    details = " ".join(e.detail for e in db.scalars(select(AuditEntry)))
+    assert "wrong password" not in details
