@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -96,3 +97,20 @@ def test_every_variable_is_documented_in_env_example() -> None:
     names = ["SECRET_KEY", "RECEIPT_PEPPER", "DESK_PUBLIC_KEY", "DATABASE_URL", "INSTANCE_DIR"]
     for name in [*names, *_OPTIONAL]:
         assert f"{PREFIX}{name}=" in documented, f"{PREFIX}{name} is not in .env.example"
+
+
+def test_every_variable_read_anywhere_is_documented_in_env_example() -> None:
+    from form_service.settings import PROJECT_DIR
+
+    documented = set(
+        re.findall(
+            r"^(FORM_SERVICE_[A-Z0-9_]+)=",
+            (PROJECT_DIR / ".env.example").read_text(encoding="utf-8"),
+            flags=re.MULTILINE,
+        )
+    )
+    read = set()
+    for source in (PROJECT_DIR / "form_service").rglob("*.py"):
+        read |= set(re.findall(r"\"(FORM_SERVICE_[A-Z0-9_]+)\"", source.read_text("utf-8")))
+    assert read, "the scan found no variables at all"
+    assert read - documented == set()
