@@ -28,8 +28,20 @@ def load_settings() -> Settings:
 
 
 @click.group()
-def cli() -> None:
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Use the development instance that `make run` creates (instance/), not FORM_SERVICE_*.",
+)
+def cli(dev: bool) -> None:
     """Run the tip service's maintenance commands."""
+    if dev:
+        # Imported only here: the development server is no part of a production command.
+        from form_service.devserver import default_instance_dir, development_environment
+
+        port = int(os.environ.get("PORT", "8000"))
+        os.environ.update(development_environment(default_instance_dir(), port))
+        migrate.upgrade(load_settings())
 
 
 @cli.command()

@@ -31,8 +31,8 @@ DEV_KEY_FILE = "desk-key.json"
 DEV_SECRETS_FILE = "secrets.DEV-ONLY.json"
 
 
-def bootstrap(instance_dir: Path, port: int) -> Settings:
-    """Create the development instance folder on first start and return its settings."""
+def development_environment(instance_dir: Path, port: int) -> dict[str, str]:
+    """Create the development instance folder on first start and return its environment."""
     instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secrets_file = instance_dir / DEV_SECRETS_FILE
     if not secrets_file.exists():
@@ -64,7 +64,17 @@ def bootstrap(instance_dir: Path, port: int) -> Settings:
         "LOG_LEVEL": "INFO",
     }.items():
         env.setdefault(f"FORM_SERVICE_{name}", value)
-    settings = Settings.from_env(env)
+    return env
+
+
+def default_instance_dir() -> Path:
+    """Return the development instance folder ($FORM_SERVICE_INSTANCE_DIR or ./instance)."""
+    return Path(os.environ.get("FORM_SERVICE_INSTANCE_DIR") or PROJECT_DIR / "instance").resolve()
+
+
+def bootstrap(instance_dir: Path, port: int) -> Settings:
+    """Create the development instance on first start, migrate it and return its settings."""
+    settings = Settings.from_env(development_environment(instance_dir, port))
     migrate.upgrade(settings)
     return settings
 
@@ -168,11 +178,13 @@ def build_app(settings: Settings, site_dir: Path) -> WSGIApp:
 def main() -> None:
     """Start the development server on 127.0.0.1:$PORT (8000 by default)."""
     port = int(os.environ.get("PORT", "8000"))
-    instance_dir = Path(os.environ.get("FORM_SERVICE_INSTANCE_DIR") or PROJECT_DIR / "instance")
-    settings = bootstrap(instance_dir.resolve(), port)
+    settings = bootstrap(default_instance_dir(), port)
     app = build_app(settings, Path(os.environ.get("SITE_OUTPUT_DIR") or PROJECT_DIR / "output"))
+    review = importlib.util.find_spec("form_service.review") is not None
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    print(f"Serving the site and the form on http://127.0.0.1:{port}/ (development only)")
+    base = f"http://127.0.0.1:{port}"
+    print(f"Serving the site on {base}/, the form on {base}/form/en/", end="")
+    print(f" and the staff desk on {base}/staff/ (development only)" if review else "")
     run_simple("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
 
 

@@ -14,10 +14,10 @@ import click
 from sqlalchemy.orm import Session
 
 from form_service import audit
+from form_service.cli import load_settings
 from form_service.db import make_engine, make_session_factory
 from form_service.review import accounts, retention
 from form_service.review.settings import retention_days_from_env
-from form_service.settings import Settings
 from form_service.staff import StaffRole
 
 CLI_ACTOR = "cli"
@@ -26,7 +26,7 @@ CLI_ACTOR = "cli"
 @contextmanager
 def database() -> Iterator[Session]:
     """Open a session on the database named by the environment, and close it after."""
-    engine = make_engine(Settings.from_env())
+    engine = make_engine(load_settings())
     try:
         with make_session_factory(engine)() as db:
             yield db

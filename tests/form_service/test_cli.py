@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,29 @@ def test_a_missing_secret_is_a_clear_error() -> None:
     result = CliRunner().invoke(cli, ["init"], env={"FORM_SERVICE_SECRET_KEY": ""})
     assert result.exit_code != 0
     assert "missing required settings" in result.output
+
+
+def test_dev_flag_uses_the_instance_that_make_run_creates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import form_service.review.cli  # noqa: F401 (registers the staff commands)
+
+    # --dev writes the development settings into os.environ: give it a copy to spoil.
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("FORM_SERVICE_INSTANCE_DIR", str(instance))
+    for name in ("SECRET_KEY", "RECEIPT_PEPPER", "DESK_PUBLIC_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(f"FORM_SERVICE_{name}", raising=False)
+    runner = CliRunner()
+    without = runner.invoke(cli, ["staff", "list"])
+    assert without.exit_code == 1
+    assert "missing required settings" in without.output
+    added = runner.invoke(
+        cli,
+        ["--dev", "staff", "add", "desk@example.org", "--role", "admin"],
+        input="violet harbour lantern sixteen ferns\n",
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli, ["--dev", "staff", "list"])
+    assert "desk@example.org" in listed.output
+    assert (instance / "form_service.sqlite3").is_file()
