@@ -20,7 +20,7 @@ def _is_hidden(char: str) -> bool:
 
 
 def reveal_hidden(value: object) -> str:
-    """Return plain text with each hidden or reordering character spelled as [U+XXXX]."""
+    """Return plain text with each hidden or reordering character spelled out, as [U+202E]."""
     text = "" if value is None else str(value)
     if text.translate(_WITHOUT_KEPT).isprintable():
         return text  # Fast path (C speed): nothing hidden, so nothing to spell out.
