@@ -26,6 +26,10 @@ FORMAT_VERSION = 1
 RECEIPT_DIGITS = 20
 RECEIPT_GROUP = 4
 _META_LENGTH = struct.Struct(">I")
+# Plaintexts are padded to whole blocks before encryption, so the stored ciphertext shows
+# only roughly how long a tip or a file is (to the block), not its exact length.
+TEXT_BLOCK = 4096
+FILE_BLOCK = 65536
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,10 @@ def seal_tip(
     tip_key = random_bytes(SecretBox.KEY_SIZE)
     box = SecretBox(tip_key)
     document = {"version": FORMAT_VERSION, "fields": dict(fields)}
-    ciphertext = box.encrypt(json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    # JSON ignores trailing white space, so spaces pad the text without a length field.
+    ciphertext = box.encrypt(
+        _pad(json.dumps(document, ensure_ascii=False).encode("utf-8"), TEXT_BLOCK, b" ")
+    )
     sealed_files = tuple(box.encrypt(_pack_attachment(item)) for item in attachments)
     return SealedTip(
         sealed_key=SealedBox(public_key).encrypt(tip_key),
@@ -93,9 +100,11 @@ def open_attachment(
     (meta_length,) = _META_LENGTH.unpack_from(plain)
     start = _META_LENGTH.size
     meta = json.loads(plain[start : start + meta_length].decode("utf-8"))
+    size = meta.get("size")
     data = plain[start + meta_length :]
-    if meta.get("version") != FORMAT_VERSION or meta.get("size") != len(data):
+    if meta.get("version") != FORMAT_VERSION or not isinstance(size, int) or size > len(data):
         raise ValueError("attachment metadata does not match its content")
+    data = data[:size]  # drop the padding
     return PlainAttachment(data=data, content_type=meta["content_type"], safe_name=meta["name"])
 
 
@@ -109,7 +118,12 @@ def _pack_attachment(item: PlainAttachment) -> bytes:
             "size": len(item.data),
         }
     ).encode("utf-8")
-    return _META_LENGTH.pack(len(meta)) + meta + item.data
+    return _pad(_META_LENGTH.pack(len(meta)) + meta + item.data, FILE_BLOCK, b"\0")
+
+
+def _pad(plain: bytes, block: int, filler: bytes) -> bytes:
+    """Lengthen plaintext with filler to the next whole multiple of block bytes."""
+    return plain + filler * (-len(plain) % block)
 
 
 def new_receipt_code() -> str:

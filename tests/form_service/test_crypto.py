@@ -78,3 +78,16 @@ def test_the_receipt_hash_depends_on_the_pepper() -> None:
     assert receipt_hash("pepper-one", code) == receipt_hash("pepper-one", code.replace(" ", ""))
     assert receipt_hash("pepper-one", code) != receipt_hash("pepper-two", code)
     assert len(receipt_hash("pepper-one", code)) == 32
+
+
+def test_stored_sizes_show_only_whole_blocks_not_exact_lengths() -> None:
+    keys = PrivateKey.generate()
+    short = seal_tip(keys.public_key, {"message": "a"}, [])
+    longer = seal_tip(keys.public_key, {"message": "a" * 3000}, [])
+    assert len(short.ciphertext) == len(longer.ciphertext)
+    files = [PlainAttachment(b"x" * n, "text/plain", f"file-{n}.txt") for n in (10, 60000)]
+    sealed = seal_tip(keys.public_key, {"message": "files"}, files)
+    assert len(sealed.attachments[0]) == len(sealed.attachments[1])
+    opened = [open_attachment(keys, sealed.sealed_key, item) for item in sealed.attachments]
+    assert [item.data for item in opened] == [b"x" * 10, b"x" * 60000]
+    assert open_tip(keys, longer.sealed_key, longer.ciphertext) == {"message": "a" * 3000}
