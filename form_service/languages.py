@@ -1,7 +1,8 @@
-"""Read the site's languages from the theme, the one list the site and the form share."""
+"""Read what the form shares with the site's theme: its languages and its stylesheet."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -39,3 +40,13 @@ def load_languages(theme_dir: Path) -> tuple[Language, ...]:
 def find_language(languages: tuple[Language, ...], code: str) -> Language | None:
     """Return the language with this URL segment, or None."""
     return next((language for language in languages if language.code == code), None)
+
+
+def stylesheet_url(theme_dir: Path, theme_url: str = "/theme") -> str:
+    """Return the stylesheet's fingerprinted URL, the same one the static site links.
+
+    The site build (site/plugins/site_i18n.py) versions it by the same rule, so a reader
+    going from a page to the form fetches the stylesheet once and caches it for a year.
+    """
+    content = (theme_dir / "static" / "css" / "site.css").read_bytes()
+    return f"{theme_url}/css/site.css?v={hashlib.sha256(content).hexdigest()[:12]}"

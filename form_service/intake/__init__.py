@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from form_service.crypto import load_public_key
 from form_service.db import check_engine, make_engine, make_session_factory, make_write_lock
 from form_service.intake.limits import make_limiter
-from form_service.intake.pages import current_language
+from form_service.intake.pages import THEME_URL, current_language
 from form_service.intake.request import (
     MAX_BODY_BYTES,
     MAX_FIELD_BYTES,
@@ -26,7 +26,7 @@ from form_service.intake.request import (
 )
 from form_service.intake.state import EXTENSION, IntakeState
 from form_service.intake.views import bp
-from form_service.languages import load_languages
+from form_service.languages import load_languages, stylesheet_url
 from form_service.settings import Settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         session_factory=make_session_factory(engine),
         write_lock=make_write_lock(settings),
         desk_public_key=load_public_key(settings.desk_public_key),
+        stylesheet_url=stylesheet_url(settings.theme_dir, THEME_URL),
     )
     Babel(app, locale_selector=lambda: current_language().locale)
     # The limiter checks before the CSRF token is read: refusing a flood costs less.

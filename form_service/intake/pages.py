@@ -63,6 +63,7 @@ def page_context(title: str, *, indexable: bool) -> dict[str, Any]:
         ],
         "current_section": SECTION,
         "theme_url": THEME_URL,
+        "stylesheet_url": intake_state().stylesheet_url,
         "site_root": SITE_ROOT,
     }
 

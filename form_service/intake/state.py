@@ -27,6 +27,7 @@ class IntakeState:
     session_factory: sessionmaker[Session]
     write_lock: Callable[[], AbstractContextManager[None]]
     desk_public_key: PublicKey
+    stylesheet_url: str
     # Rendered pages that hold no request data, per language, with slots for the one
     # value that changes (the CSRF token, the receipt code): see pages.render_cached.
     page_cache: dict[tuple[str, str], str] = field(default_factory=dict)

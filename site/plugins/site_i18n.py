@@ -88,6 +88,7 @@ def configure_jinja(generator: Any) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(context_gettext, context_ngettext, newstyle=True)
     alternates_for, home_alternates = make_alternates(settings["SITE_ORIGIN"])
+    # Same fingerprint as form_service.languages.stylesheet_url: one cached file for both.
     css = settings["THEME"] + "/static/" + THEME_CSS
     with open(css, "rb") as stylesheet:
         version = hashlib.sha256(stylesheet.read()).hexdigest()[:12]

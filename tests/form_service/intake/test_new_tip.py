@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +15,7 @@ from nacl.public import PrivateKey
 
 from form_service.crypto import open_attachment, receipt_hash
 from form_service.models import TipStatus, TipTopic
-from form_service.settings import Settings
+from form_service.settings import PROJECT_DIR, Settings
 from form_service.tips import utc_today
 from tests.form_service.helpers import (
     form_token,
@@ -226,3 +230,23 @@ def test_uploads_never_go_to_a_temporary_file(
     response = post_tip(client, token=token, attachments=files)
     assert response.status_code == 200
     assert len(stored_tips(settings)) == 1
+
+
+def test_the_form_links_the_same_fingerprinted_stylesheet_as_the_site(
+    client: Any, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pelican", "content", "-s", "site/pelicanconf.py", "-o", str(site)],
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
+    )
+    site_href = re.search(
+        r'<link rel="stylesheet" href="([^"]+)"',
+        (site / "en" / "index.html").read_text(encoding="utf-8"),
+    )
+    form_href = re.search(r'<link rel="stylesheet" href="([^"]+)"', client.get("/form/ja/").text)
+    assert site_href and form_href
+    assert "?v=" in site_href[1]
+    assert form_href[1] == site_href[1]
