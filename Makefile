@@ -5,7 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 PELICAN := $(BIN)/pelican content -s site/pelicanconf.py
-CATALOGS := theme/translations form_service/translations form_service/review/translations
 
 .PHONY: run test site lint catalogs extract lock install stack stack-stop clean
 
@@ -24,11 +23,9 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed
 
-# Compile every translation catalog that exists (.mo files are build output).
+# Compile every translation catalog (.mo files are build output; tools/catalogs.py lists them).
 catalogs: $(VENV)/.installed
-	@for dir in $(CATALOGS); do \
-	  if [ -d $$dir ]; then $(BIN)/pybabel compile -d $$dir || exit 1; fi; \
-	done
+	$(BIN)/python -m tools.catalogs compile
 
 # Build the static site into output/.
 site: $(VENV)/.installed
@@ -36,7 +33,7 @@ site: $(VENV)/.installed
 
 # Serve the whole system (site, public form, staff desk) on http://127.0.0.1:$(PORT).
 run: site catalogs
-	PORT=$(PORT) $(BIN)/python -m form_service.devserver
+	PORT=$(PORT) $(BIN)/python -m tools.devserver
 
 test: $(VENV)/.installed node_modules/.installed catalogs
 	$(BIN)/python -m pytest -n 2
@@ -44,20 +41,19 @@ test: $(VENV)/.installed node_modules/.installed catalogs
 # The production topology from local processes: nginx + TLS on 127.0.0.1:8443 (desk :8444),
 # two intake and one review gunicorn, on the local PostgreSQL and Redis (docs/deployment.md).
 stack: site catalogs
-	$(BIN)/python deploy/stack.py start
+	$(BIN)/python -m tools.stack start
 
 stack-stop:
-	$(BIN)/python deploy/stack.py stop
+	$(BIN)/python -m tools.stack stop
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Refresh the theme's translation template after changing theme strings.
+# Refresh every catalog template (theme, intake, desk) and merge new strings into each language.
 extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ --no-location \
-	  --omit-header --sort-output -o theme/translations/messages.pot theme/templates site/plugins
+	$(BIN)/python -m tools.catalogs extract
 
 # Re-resolve the pinned dependencies (maintainers only; needs uv).
 lock: $(VENV)/.installed
@@ -66,4 +62,4 @@ lock: $(VENV)/.installed
 	  -o requirements.lock
 
 clean:
-	rm -rf output artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf output artifacts var .pytest_cache .mypy_cache .ruff_cache

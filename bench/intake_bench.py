@@ -3,7 +3,8 @@
 Each client of the intake (and of the plain form) fetches the form for its CSRF token
 and cookie, then posts a 2 KB tip as multipart/form-data: one "complete submission".
 The bare Flask app is only posted the same body. All three run under the same gunicorn
-settings (sync workers, see PITFALLS.md), on loopback only, for a bounded time.
+settings (sync workers, as deploy/gunicorn.conf.py explains), on loopback only, for a bounded
+time.
 
     .venv/bin/python bench/intake_bench.py [--workers 4] [--seconds 8] [--levels 8,32,64]
 

@@ -32,13 +32,20 @@ from sqlalchemy.orm import Session
 
 from form_service import migrate
 from form_service.crypto import seal_tip
-from form_service.desk_models import TipLabel, TipTriage
-from form_service.models import Tip, TipStatus, TipTopic
-from form_service.review import accounts, create_app, sessions
-from form_service.review.settings import ReviewSettings
-from form_service.review.web import TOKEN_KEY
-from form_service.settings import Settings
-from form_service.staff import SessionStage, StaffRole
+from form_service.frame import STATE_KEY
+from form_service.models import (
+    SessionStage,
+    StaffRole,
+    Tip,
+    TipLabel,
+    TipStatus,
+    TipTopic,
+    TipTriage,
+)
+from form_service.review import create_app
+from form_service.review.auth import accounts, sessions
+from form_service.review.guard import TOKEN_KEY
+from form_service.settings import ReviewSettings
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 WORDS = [
@@ -141,16 +148,15 @@ def run(backend: str, tips: int, search_tips: int, runs: int) -> None:
     key = PrivateKey.generate()
     for count, label in ((tips, "inbox"), (search_tips, "search")):
         with database(backend) as url:
-            settings = Settings(
-                secret_key="b" * 40,
-                receipt_pepper="p" * 40,
+            settings = ReviewSettings(
+                secret_key="r" * 40,
                 database_url=url,
                 desk_public_key=base64.b64encode(bytes(key.public_key)).decode("ascii"),
                 cookie_secure=False,
             )
             migrate.upgrade(settings)
-            app = create_app(settings, ReviewSettings(secret_key="r" * 40), key)
-            factory = app.extensions["desk"].session_factory
+            app = create_app(settings, key)
+            factory = app.extensions[STATE_KEY].session_factory
             with factory() as db:
                 staff = accounts.add_staff(
                     db,

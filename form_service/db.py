@@ -1,4 +1,4 @@
-"""Database engine, sessions and the declarative base shared by intake and review."""
+"""Database engines and sessions shared by intake and review (the tables live in models/)."""
 
 from __future__ import annotations
 
@@ -10,29 +10,14 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
 from form_service.settings import Settings
-
-# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 # What every SQLite connection must run with: WAL with synchronous=FULL survives
 # power loss, and foreign keys are off by default in SQLite.
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
-
-
-class Base(DeclarativeBase):
-    """Base class of every table of the tip service."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class DatabaseSetupError(RuntimeError):

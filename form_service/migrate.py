@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from form_service.db import make_engine, sqlite_file
+from form_service.files import create_private
 from form_service.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -28,7 +28,7 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     """Migrate the database up to a revision (creating the SQLite file if needed)."""
     path = sqlite_file(settings.database_url)
     if path is not None:
-        create_private_file(path)
+        create_private(path)
     command.upgrade(alembic_config(settings), revision)
 
 
@@ -50,9 +50,3 @@ def current_revisions(settings: Settings) -> tuple[str, ...]:
 def head_revisions(settings: Settings) -> tuple[str, ...]:
     """Return the newest revisions known to the code."""
     return tuple(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
-
-
-def create_private_file(path: Path) -> None:
-    """Create the SQLite file readable by its owner only (SQLite would use the umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))

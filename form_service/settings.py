@@ -1,13 +1,22 @@
-"""Read the service's settings from the environment into one frozen object."""
+"""Read each app's settings from the environment into one frozen object.
+
+`Settings` holds what every part of the service reads (the database, the theme, the
+environment, cookies, rate-limit storage). The public intake adds its secrets and the
+desk's public key in `IntakeSettings`; the staff desk adds its own secret and key file in
+`ReviewSettings`. Neither app is ever handed the other's secrets. Config flows one way:
+environment -> `<Class>.from_env()` -> `create_app(settings)`; tests build them directly,
+and every object checks itself when it is built, however it was built.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar, Self
 
 PREFIX = "FORM_SERVICE_"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -22,101 +31,22 @@ class SettingsError(ValueError):
     """A setting is missing or invalid; the service must not start."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """Hold every setting of the tip service; secrets are kept out of repr()."""
+Converter = Callable[[str, str], object]
 
-    secret_key: str = field(repr=False)
-    receipt_pepper: str = field(repr=False)
-    desk_public_key: str
-    database_url: str
-    environment: str = "production"
-    debug: bool = False
-    instance_dir: Path = PROJECT_DIR / "instance"
-    theme_dir: Path = PROJECT_DIR / "theme"
-    site_url: str = "http://127.0.0.1:8000"
-    ratelimit_storage_url: str = "memory://"
-    ratelimit_submit: str = "20 per hour; 100 per day"
-    proxy_fix_x_for: int = 0
-    csrf_time_limit: int = 2 * 24 * 3600
-    cookie_secure: bool = True
-    log_level: str = "WARNING"
-    sqlite_busy_timeout_ms: int = 5000
 
-    def __post_init__(self) -> None:
-        """Refuse settings the service must not run with."""
-        problems = list(self._problems())
-        if problems:
-            raise SettingsError("; ".join(problems))
+@dataclass(frozen=True)
+class Variable:
+    """One FORM_SERVICE_* variable: the attribute it sets and how its text is parsed."""
 
-    def _problems(self) -> list[str]:
-        """List what is wrong with these settings."""
-        problems = []
-        for name in ("secret_key", "receipt_pepper"):
-            if len(getattr(self, name)) < MIN_SECRET_LENGTH:
-                env = PREFIX + name.upper()
-                problems.append(f"{env} must be at least {MIN_SECRET_LENGTH} characters")
-        if self.secret_key == self.receipt_pepper:
-            problems.append("the secret key and the receipt pepper must differ")
-        if decode_public_key(self.desk_public_key) is None:
-            problems.append(f"{PREFIX}DESK_PUBLIC_KEY must be a base64 X25519 public key")
-        if self.environment not in ENVIRONMENTS:
-            problems.append(f"{PREFIX}ENV must be one of {', '.join(ENVIRONMENTS)}")
-        if self.debug and self.environment == "production":
-            problems.append("debug mode is not allowed in production")
-        if self.csrf_time_limit < MIN_CSRF_TIME_LIMIT:
-            problems.append(f"{PREFIX}CSRF_TIME_LIMIT must be at least {MIN_CSRF_TIME_LIMIT}")
-        if self.proxy_fix_x_for < 0:
-            problems.append(f"{PREFIX}PROXY_FIX_X_FOR must not be negative")
-        if self.log_level not in LOG_LEVELS:
-            problems.append(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
-        if not self.database_url:
-            problems.append(f"{PREFIX}DATABASE_URL must not be empty")
-        return problems
+    name: str
+    attribute: str
+    convert: Converter
+    required: bool = False
 
     @property
-    def is_sqlite(self) -> bool:
-        """Tell whether the database is the embedded SQLite."""
-        return self.database_url.startswith("sqlite")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from FORM_SERVICE_* variables; secrets have no default."""
-        env = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            return env.get(PREFIX + name) or None
-
-        missing = [
-            PREFIX + name
-            for name in ("SECRET_KEY", "RECEIPT_PEPPER", "DESK_PUBLIC_KEY")
-            if get(name) is None
-        ]
-        if missing:
-            raise SettingsError("missing required settings: " + ", ".join(missing))
-        instance_dir = Path(get("INSTANCE_DIR") or PROJECT_DIR / "instance").resolve()
-        options: dict[str, object] = {
-            "secret_key": get("SECRET_KEY"),
-            "receipt_pepper": get("RECEIPT_PEPPER"),
-            "desk_public_key": get("DESK_PUBLIC_KEY"),
-            "database_url": get("DATABASE_URL")
-            or f"sqlite:///{instance_dir / 'form_service.sqlite3'}",
-            "instance_dir": instance_dir,
-        }
-        for name, (attribute, convert) in _OPTIONAL.items():
-            raw = get(name)
-            if raw is not None:
-                options[attribute] = convert(PREFIX + name, raw)
-        return cls(**options)  # type: ignore[arg-type]
-
-
-def decode_public_key(text: str) -> bytes | None:
-    """Decode a base64 X25519 public key, or return None if it is not one."""
-    try:
-        raw = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if len(raw) == 32 else None
+    def env_name(self) -> str:
+        """Return the variable's full name, prefix included."""
+        return PREFIX + self.name
 
 
 def _to_bool(name: str, raw: str) -> bool:
@@ -138,27 +68,194 @@ def _to_int(name: str, raw: str) -> int:
 
 
 def _to_str(name: str, raw: str) -> str:
-    """Keep a text environment value as it is."""
+    """Keep a text environment value, without surrounding white space."""
     return raw.strip()
 
 
+def _to_secret(name: str, raw: str) -> str:
+    """Keep a secret exactly as given."""
+    return raw
+
+
 def _to_path(name: str, raw: str) -> Path:
-    """Resolve a directory environment value."""
+    """Resolve a path environment value."""
     return Path(raw).resolve()
 
 
-_Converter = Callable[[str, str], object]
-# Environment name (after the prefix) -> (Settings attribute, parser).
-_OPTIONAL: dict[str, tuple[str, _Converter]] = {
-    "ENV": ("environment", _to_str),
-    "DEBUG": ("debug", _to_bool),
-    "THEME_DIR": ("theme_dir", _to_path),
-    "SITE_URL": ("site_url", _to_str),
-    "RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", _to_str),
-    "RATELIMIT_SUBMIT": ("ratelimit_submit", _to_str),
-    "PROXY_FIX_X_FOR": ("proxy_fix_x_for", _to_int),
-    "CSRF_TIME_LIMIT": ("csrf_time_limit", _to_int),
-    "COOKIE_SECURE": ("cookie_secure", _to_bool),
-    "LOG_LEVEL": ("log_level", _to_str),
-    "SQLITE_BUSY_TIMEOUT_MS": ("sqlite_busy_timeout_ms", _to_int),
-}
+def decode_public_key(text: str) -> bytes | None:
+    """Decode a base64 X25519 public key, or return None if it is not one."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 32 else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What every part of the service reads; secrets live in the per-app subclasses."""
+
+    database_url: str
+    environment: str = "production"
+    debug: bool = False
+    instance_dir: Path = PROJECT_DIR / "instance"
+    theme_dir: Path = PROJECT_DIR / "theme"
+    site_url: str = "http://127.0.0.1:8000"
+    ratelimit_storage_url: str = "memory://"
+    proxy_fix_x_for: int = 0
+    cookie_secure: bool = True
+    log_level: str = "WARNING"
+    sqlite_busy_timeout_ms: int = 5000
+
+    # The variables each class reads (its own only; from_env walks the class hierarchy).
+    VARIABLES: ClassVar[tuple[Variable, ...]] = (
+        Variable("DATABASE_URL", "database_url", _to_str),
+        Variable("INSTANCE_DIR", "instance_dir", _to_path),
+        Variable("ENV", "environment", _to_str),
+        Variable("DEBUG", "debug", _to_bool),
+        Variable("THEME_DIR", "theme_dir", _to_path),
+        Variable("SITE_URL", "site_url", _to_str),
+        Variable("RATELIMIT_STORAGE_URL", "ratelimit_storage_url", _to_str),
+        Variable("PROXY_FIX_X_FOR", "proxy_fix_x_for", _to_int),
+        Variable("COOKIE_SECURE", "cookie_secure", _to_bool),
+        Variable("LOG_LEVEL", "log_level", _to_str),
+        Variable("SQLITE_BUSY_TIMEOUT_MS", "sqlite_busy_timeout_ms", _to_int),
+    )
+
+    def __post_init__(self) -> None:
+        """Refuse settings the service must not run with."""
+        problems = self.problems()
+        if problems:
+            raise SettingsError("; ".join(problems))
+
+    def problems(self) -> list[str]:
+        """List what is wrong with these settings (subclasses add their own checks)."""
+        problems = []
+        if self.environment not in ENVIRONMENTS:
+            problems.append(f"{PREFIX}ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.debug and self.environment == "production":
+            problems.append("debug mode is not allowed in production")
+        if self.proxy_fix_x_for < 0:
+            problems.append(f"{PREFIX}PROXY_FIX_X_FOR must not be negative")
+        if self.log_level not in LOG_LEVELS:
+            problems.append(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        if not self.database_url:
+            problems.append(f"{PREFIX}DATABASE_URL must not be empty")
+        return problems
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the database is the embedded SQLite."""
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def variables(cls) -> Iterator[Variable]:
+        """Yield every variable this class reads, the shared ones first."""
+        for klass in reversed(cls.__mro__):
+            yield from vars(klass).get("VARIABLES", ())
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """Build settings from FORM_SERVICE_* variables; secrets have no default."""
+        env = os.environ if environ is None else environ
+        variables = list(cls.variables())
+        missing = [var.env_name for var in variables if var.required and not env.get(var.env_name)]
+        if missing:
+            raise SettingsError("missing required settings: " + ", ".join(missing))
+        options: dict[str, object] = {}
+        for var in variables:
+            raw = env.get(var.env_name)
+            if raw:
+                options[var.attribute] = var.convert(var.env_name, raw)
+        instance_dir = options.setdefault("instance_dir", (PROJECT_DIR / "instance").resolve())
+        options.setdefault(
+            "database_url", f"sqlite:///{Path(str(instance_dir))}/form_service.sqlite3"
+        )
+        # The variables table gives each attribute its parsed type; mypy cannot follow it.
+        return cls(**options)  # type: ignore[arg-type]
+
+
+def _secret_problems(values: Mapping[str, str]) -> list[str]:
+    """Refuse secrets shorter than MIN_SECRET_LENGTH (named by their variables)."""
+    return [
+        f"{PREFIX}{name} must be at least {MIN_SECRET_LENGTH} characters"
+        for name, value in values.items()
+        if len(value) < MIN_SECRET_LENGTH
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntakeSettings(Settings):
+    """The public intake's settings: its secrets and the desk's PUBLIC key only."""
+
+    secret_key: str = field(repr=False)
+    receipt_pepper: str = field(repr=False)
+    desk_public_key: str
+    ratelimit_submit: str = "20 per hour; 100 per day"
+    csrf_time_limit: int = 2 * 24 * 3600
+
+    VARIABLES: ClassVar[tuple[Variable, ...]] = (
+        Variable("SECRET_KEY", "secret_key", _to_secret, required=True),
+        Variable("RECEIPT_PEPPER", "receipt_pepper", _to_secret, required=True),
+        Variable("DESK_PUBLIC_KEY", "desk_public_key", _to_str, required=True),
+        Variable("RATELIMIT_SUBMIT", "ratelimit_submit", _to_str),
+        Variable("CSRF_TIME_LIMIT", "csrf_time_limit", _to_int),
+    )
+
+    def problems(self) -> list[str]:
+        """Add the intake's own checks to the shared ones."""
+        problems = super().problems()
+        problems += _secret_problems(
+            {"SECRET_KEY": self.secret_key, "RECEIPT_PEPPER": self.receipt_pepper}
+        )
+        if self.secret_key == self.receipt_pepper:
+            problems.append("the secret key and the receipt pepper must differ")
+        if decode_public_key(self.desk_public_key) is None:
+            problems.append(f"{PREFIX}DESK_PUBLIC_KEY must be a base64 X25519 public key")
+        if self.csrf_time_limit < MIN_CSRF_TIME_LIMIT:
+            problems.append(f"{PREFIX}CSRF_TIME_LIMIT must be at least {MIN_CSRF_TIME_LIMIT}")
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewSettings(Settings):
+    """The staff desk's settings: its own secret and the encrypted desk key, never the intake's."""
+
+    secret_key: str = field(repr=False)
+    desk_key_file: Path | None = None
+    desk_passphrase_file: Path | None = None
+    desk_passphrase: str | None = field(default=None, repr=False)
+    # The public key the intake seals to; when given, the unlocked key must match it.
+    desk_public_key: str | None = None
+    retention_days: int = 365
+    idle_minutes: int = 30
+    absolute_hours: int = 12
+    # Failed sign-in attempts allowed per account per minute before it must wait.
+    attempts_per_minute: int = 5
+
+    VARIABLES: ClassVar[tuple[Variable, ...]] = (
+        Variable("REVIEW_SECRET_KEY", "secret_key", _to_secret, required=True),
+        Variable("DESK_KEY_FILE", "desk_key_file", _to_path),
+        Variable("DESK_PASSPHRASE_FILE", "desk_passphrase_file", _to_path),
+        Variable("DESK_PASSPHRASE", "desk_passphrase", _to_secret),
+        Variable("DESK_PUBLIC_KEY", "desk_public_key", _to_str),
+        Variable("RETENTION_DAYS", "retention_days", _to_int),
+    )
+
+    def problems(self) -> list[str]:
+        """Add the desk's own checks to the shared ones."""
+        problems = super().problems()
+        problems += _secret_problems({"REVIEW_SECRET_KEY": self.secret_key})
+        if self.desk_public_key is not None and decode_public_key(self.desk_public_key) is None:
+            problems.append(f"{PREFIX}DESK_PUBLIC_KEY must be a base64 X25519 public key")
+        if self.retention_days < 1:
+            problems.append(f"{PREFIX}RETENTION_DAYS must be at least 1")
+        if self.idle_minutes < 1 or self.absolute_hours < 1 or self.attempts_per_minute < 1:
+            problems.append("session lifetimes and the sign-in attempt limit must be positive")
+        return problems
+
+    def read_passphrase(self) -> str | None:
+        """Return the desk key's passphrase: from its file (preferred) or the variable."""
+        if self.desk_passphrase_file is not None:
+            return self.desk_passphrase_file.read_text(encoding="utf-8").rstrip("\n")
+        return self.desk_passphrase

@@ -8,7 +8,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+# The plugins live here, and read the site's languages with the service's own module
+# (form_service/languages.py), which the site build needs even where nothing is installed.
 sys.path.insert(0, str(HERE / "plugins"))
+sys.path.insert(1, str(ROOT))
 
 from site_markup import SiteMarkupExtension  # noqa: E402 (needs the plugin path above)
 

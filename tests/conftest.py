@@ -27,7 +27,8 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
-# Flags that keep Chromium offline and quiet on a closed network (see PITFALLS.md).
+# Flags that keep Chromium offline and quiet on a closed network: without the background-
+# networking flags it keeps trying (and failing) to reach Google's hosts while a test runs.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -130,7 +131,8 @@ def axe_source() -> str:
 
 def run_axe(page: Any, axe_source: str) -> list[dict[str, Any]]:
     """Run axe-core in the page and return its violations (WCAG 2.2 A/AA and best practice)."""
-    # add_script_tag is refused under a strict CSP; evaluating the source works (PITFALLS.md).
+    # add_script_tag is refused under our strict CSP (no inline or injected scripts), while
+    # evaluating the source through the DevTools protocol is not subject to it.
     page.evaluate(axe_source)
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS

@@ -20,8 +20,8 @@ from wtforms.validators import StopValidation, ValidationError
 
 from form_service.crypto import PlainAttachment
 from form_service.intake.request import CappedBuffer
+from form_service.intake.submit import NewTip
 from form_service.models import TipTopic
-from form_service.tips import NewTip
 from form_service.uploads import Upload, UploadError, UploadProblem, check_uploads
 
 MAX_MESSAGE_CHARS = 20_000

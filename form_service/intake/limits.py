@@ -9,7 +9,8 @@ import hmac
 from flask import Flask, request
 from flask_limiter import Limiter
 
-from form_service.settings import Settings
+from form_service.clock import SYSTEM_CLOCK, Clock
+from form_service.settings import IntakeSettings
 
 
 class AddressHasher:
@@ -19,14 +20,15 @@ class AddressHasher:
     used) agrees on it; neither Redis nor memory ever holds the address itself.
     """
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self._secret = secret.encode("utf-8")
+        self._clock = clock
         self._day: dt.date | None = None
         self._day_key = b""
 
     def __call__(self, address: str | None) -> str:
         """Return the opaque rate-limit key of an address for today."""
-        today = dt.datetime.now(dt.UTC).date()
+        today = self._clock.today()
         if today != self._day:
             label = b"rate-limit " + today.isoformat().encode("ascii")
             self._day_key = hmac.new(self._secret, label, hashlib.sha256).digest()
@@ -35,7 +37,7 @@ class AddressHasher:
         return digest.hexdigest()[:32]
 
 
-def make_limiter(app: Flask, settings: Settings) -> Limiter:
+def make_limiter(app: Flask, settings: IntakeSettings) -> Limiter:
     """Create the app's limiter: memory by default, Redis when configured."""
     hasher = AddressHasher(settings.secret_key)
     limiter = Limiter(

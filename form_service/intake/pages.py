@@ -8,11 +8,10 @@ from typing import Any
 from flask import Response, g, render_template, url_for
 from flask_babel import gettext as _
 
+from form_service.frame import Alternate, Crumb, frame_context
 from form_service.intake.state import intake_state
 from form_service.languages import Language
 
-THEME_URL = "/theme"
-SITE_ROOT = ""
 SECTION = "request-for-information"
 
 
@@ -32,40 +31,32 @@ def page_context(title: str, *, indexable: bool) -> dict[str, Any]:
     """Build the variables base.html expects for an intake page."""
     language = current_language()
     languages = intake_state().languages
-    return {
-        "page_lang": language.html_lang,
-        "lang_code": language.code,
-        "page_title": title,
-        "page_description": _(
+    return frame_context(
+        language=language,
+        title=title,
+        description=_(
             "Send information about the abductions safely: encrypted on arrival, "
             "no IP address kept, works without JavaScript."
         ),
-        "canonical_url": form_url(language, absolute=True) if indexable else None,
-        "robots": None if indexable else "noindex",
-        "alternates": [
-            {
-                "code": other.code,
-                "html_lang": other.html_lang,
-                "name": other.name,
-                "url": form_url(other, absolute=True),
-                "href": form_url(other, absolute=False),
-                "current": other == language,
-            }
+        canonical_url=form_url(language, absolute=True) if indexable else None,
+        robots=None if indexable else "noindex",
+        alternates=[
+            Alternate(
+                other,
+                url=form_url(other, absolute=True),
+                href=form_url(other, absolute=False),
+                current=other == language,
+            )
             for other in languages
         ],
-        "x_default_url": form_url(languages[0], absolute=True),
-        "breadcrumbs": [
-            {
-                "title": _("Request for Information"),
-                "url": f"{SITE_ROOT}/{language.code}/{SECTION}/",
-            },
-            {"title": title, "url": None},
+        x_default_url=form_url(languages[0], absolute=True),
+        breadcrumbs=[
+            Crumb(_("Request for Information"), f"/{language.code}/{SECTION}/"),
+            Crumb(title),
         ],
-        "current_section": SECTION,
-        "theme_url": THEME_URL,
-        "stylesheet_url": intake_state().stylesheet_url,
-        "site_root": SITE_ROOT,
-    }
+        section=SECTION,
+        stylesheet=intake_state().stylesheet_url,
+    )
 
 
 def render_page(
@@ -73,8 +64,7 @@ def render_page(
 ) -> Response:
     """Render an intake page inside the site's frame, never cached anywhere."""
     html = render_template(template, **page_context(title, indexable=indexable), **context)
-    response = Response(html, status=status, mimetype="text/html")
-    return response
+    return Response(html, status=status, mimetype="text/html")
 
 
 def render_cached(

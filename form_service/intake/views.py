@@ -15,8 +15,8 @@ from form_service.intake.forms import TipForm
 from form_service.intake.pages import current_language, render_cached, render_page
 from form_service.intake.salvage import salvage_text_fields
 from form_service.intake.state import intake_state
+from form_service.intake.submit import DatabaseUnavailable, store_tip
 from form_service.languages import find_language
-from form_service.tips import DatabaseUnavailable, store_tip
 
 log = logging.getLogger(__name__)
 bp = Blueprint("intake", __name__, url_prefix="/form")
@@ -59,6 +59,7 @@ def new_tip() -> Response:
             state.settings.receipt_pepper,
             form.to_new_tip(current_language().code),
             state.write_lock,
+            state.clock,
         )
     except DatabaseUnavailable as error:
         log.warning("database unavailable (%s); the tip was given back, not stored", error)

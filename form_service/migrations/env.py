@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from alembic import context
 
-from form_service.db import Base, make_engine
-from form_service.settings import Settings
+from form_service.db import make_engine
 
-# Import every module that declares tables so autogenerate sees the whole schema;
-# the desk's modules arrive in a later issue and may not exist yet.
-importlib.import_module("form_service.models")
-for _module in ("form_service.staff", "form_service.audit", "form_service.desk_models"):
-    if importlib.util.find_spec(_module) is not None:
-        importlib.import_module(_module)
+# The models package imports every table module, so autogenerate sees the whole schema.
+from form_service.models import Base
+from form_service.settings import Settings
 
 config = context.config
 settings = config.attributes.get("settings") or Settings.from_env()
@@ -26,15 +19,29 @@ def run_migrations_online() -> None:
     engine = make_engine(settings)
     try:
         with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite alters a table by copying it and dropping the original; with foreign
+                # keys on, dropping `staff` would cascade into its sessions and assignments.
+                # The pragma only takes effect outside a transaction, so it is set first.
+                connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+                connection.commit()  # end the transaction SQLAlchemy began for the pragma
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,
                 # SQLite alters tables by copying them; batch mode does that for us.
-                render_as_batch=connection.dialect.name == "sqlite",
+                render_as_batch=sqlite,
                 compare_type=True,
             )
             with context.begin_transaction():
                 context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.commit()
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
+                if broken:
+                    raise RuntimeError(f"the migration broke {len(broken)} foreign key(s)")
     finally:
         engine.dispose()
 

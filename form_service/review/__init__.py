@@ -1,6 +1,6 @@
 """The staff review desk: a separate Flask app sharing the core with the public intake.
 
-It has its own secret key and cookie, denies by default (see web.guard), and holds the
+It has its own secret key and cookie, denies by default (see guard.py), and holds the
 desk's private key in this process's memory only.
 """
 
@@ -14,56 +14,57 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from nacl.public import PrivateKey
 
-from form_service.db import make_engine, make_session_factory
-from form_service.review import errors, pages, web
-from form_service.review.settings import ReviewSettings
+from form_service import frame
+from form_service.review import context, errors, guard, headers
+from form_service.review.auth.throttle import SignInThrottle
+from form_service.review.keys import unlock_desk_key
+from form_service.review.state import DeskState, close_db
 from form_service.review.text import inert
-from form_service.review.throttle import SignInThrottle
-from form_service.review.unlock import unlock_desk_key
-from form_service.settings import Settings
+from form_service.settings import ReviewSettings
 
-HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+DOMAIN = "desk"
 
 
 def create_app(
-    settings: Settings | None = None,
-    review_settings: ReviewSettings | None = None,
-    private_key: PrivateKey | None = None,
+    settings: ReviewSettings | None = None, private_key: PrivateKey | None = None
 ) -> Flask:
     """Create the desk app; the private key is unlocked here unless a test passes one."""
-    settings = settings or Settings.from_env()
-    review_settings = review_settings or ReviewSettings.from_env()
-    private_key = private_key or unlock_desk_key(settings, review_settings)
-    app = Flask(__name__, static_folder=None, template_folder=str(settings.theme_dir / "templates"))
+    settings = settings or ReviewSettings.from_env()
+    frame.configure_logging(settings)
+    frame.check_catalogs(settings, DOMAIN, [lang for lang in context.DESK_LANGUAGES[1:]])
+    private_key = private_key or unlock_desk_key(settings)
+    app = Flask(__name__, static_folder=None)
     app.config.update(
-        SECRET_KEY=review_settings.secret_key,
+        SECRET_KEY=settings.secret_key,
         # Its own cookie: the intake's cookie is never sent to, nor accepted by, the desk.
         SESSION_COOKIE_NAME="desk_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=settings.cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=review_settings.absolute_hours),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.absolute_hours),
         # The token is bound to the server-side session, which expires on its own.
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=256 * 1024,
         MAX_FORM_MEMORY_SIZE=128 * 1024,
         MAX_FORM_PARTS=200,
-        BABEL_DEFAULT_LOCALE="en",
-        BABEL_TRANSLATION_DIRECTORIES=";".join(
-            [str(HERE / "translations"), str(settings.theme_dir / "translations")]
+    )
+    frame.configure_babel(app, settings, DOMAIN, context.DESK_LANGUAGES[0])
+    frame.configure_jinja(app, TEMPLATES_DIR, settings.theme_dir)
+    engine, session_factory = frame.open_database(settings)
+    frame.install_state(
+        app,
+        DeskState(
+            settings=settings,
+            languages=frame.site_languages(settings),
+            engine=engine,
+            session_factory=session_factory,
+            stylesheet_url=frame.theme_stylesheet(settings),
+            private_key=private_key,
+            throttle=SignInThrottle(settings.ratelimit_storage_url, settings.attempts_per_minute),
         ),
     )
-    engine = make_engine(settings)
-    app.extensions["desk"] = web.Desk(
-        settings=settings,
-        review=review_settings,
-        private_key=private_key,
-        session_factory=make_session_factory(engine),
-        throttle=SignInThrottle(
-            settings.ratelimit_storage_url, review_settings.attempts_per_minute
-        ),
-    )
-    Babel(app, locale_selector=pages.select_locale)
+    Babel(app, locale_selector=context.select_locale)
     _register(app)
     # After the guard: a visitor is sent to sign-in before any CSRF check can answer 400.
     CSRFProtect(app)
@@ -72,19 +73,19 @@ def create_app(
 
 def _register(app: Flask) -> None:
     """Attach the views, the guard, the headers and the error pages."""
-    from form_service.review import (  # noqa: F401 - importing registers the routes
-        views_admin,
-        views_auth,
-        views_tips,
-        views_work,
+    from form_service.review.views import (  # noqa: F401 - importing registers the routes
+        admin,
+        auth,
+        bp,
+        tips,
     )
 
-    app.register_blueprint(views_auth.bp)
-    app.session_interface = web.DeskSessionInterface()
-    app.before_request(web.guard)
-    app.after_request(web.secure_headers)
-    app.teardown_appcontext(web.close_db)
-    app.context_processor(pages.page_context)
+    app.register_blueprint(bp)
+    app.session_interface = headers.DeskSessionInterface()
+    app.before_request(guard.guard)
+    app.after_request(headers.secure_headers)
+    app.teardown_appcontext(close_db)
+    app.context_processor(context.page_context)
     app.add_template_filter(inert, "inert")
-    app.add_template_filter(pages.dict_without, "dict_without")
+    app.add_template_filter(context.dict_without, "dict_without")
     errors.register(app)

@@ -1,12 +1,15 @@
-"""Forms of the review desk; labels are lazily translated."""
+"""Forms of the review desk (labels lazily translated), and turning filter forms into queries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import cast
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from wtforms import (
     DateField,
     EmailField,
@@ -19,23 +22,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from form_service.models import TipStatus, TipTopic
-from form_service.review.passwords import MAX_LENGTH
+from form_service.languages import Language
+from form_service.models import Staff
+from form_service.review.audit import AuditQuery
+from form_service.review.auth.passwords import MAX_LENGTH
+from form_service.review.inbox import InboxFilter
+from form_service.review.labels import STATUS_LABELS, TOPIC_LABELS
 from form_service.review.workflow import MAX_LABEL
-
-STATUS_LABELS = {
-    TipStatus.NEW: _l("New"),
-    TipStatus.TRIAGED: _l("Triaged"),
-    TipStatus.IN_PROGRESS: _l("In progress"),
-    TipStatus.FORWARDED: _l("Forwarded"),
-    TipStatus.CLOSED: _l("Closed"),
-}
-TOPIC_LABELS = {
-    TipTopic.PERSON: _l("A person"),
-    TipTopic.SIGHTING: _l("A sighting"),
-    TipTopic.DOCUMENT: _l("A document"),
-    TipTopic.OTHER: _l("Other"),
-}
 
 
 def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
@@ -125,3 +118,71 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     tip_id = StringField(_l("Tip number"), validators=[Optional(), Length(max=20)])
     recorded_from = DateField(_l("From"), validators=[Optional()])
     recorded_to = DateField(_l("Until"), validators=[Optional()])
+
+
+FILTER_FIELDS = (
+    "status",
+    "topic",
+    "language",
+    "received_from",
+    "received_to",
+    "assignee",
+    "label",
+    "search",
+)
+
+
+def fill_choices(form: FilterForm, db: Session, languages: Iterable[Language]) -> None:
+    """Offer every status, topic, site language and staff member in the filter form."""
+    anything = [("", _("Any"))]
+    form.status.choices = options(anything + list(STATUS_LABELS.items()))
+    form.topic.choices = options(anything + list(TOPIC_LABELS.items()))
+    # The site's languages, not SELECT DISTINCT: that scans every tip on each inbox view.
+    form.language.choices = options(anything + [(item.code, item.name) for item in languages])
+    staff = db.scalars(select(Staff).order_by(Staff.email))
+    nobody = [("0", _("Nobody"))]
+    form.assignee.choices = options(anything + nobody + [(s.staff_id, s.email) for s in staff])
+
+
+def to_filter(form: FilterForm) -> InboxFilter:
+    """Return the filter the form describes; fields that failed validation are ignored."""
+    valid = form.validate()
+    errors = form.errors if not valid else {}
+
+    def value(name: str) -> object:
+        return None if name in errors else (getattr(form, name).data or None)
+
+    assignee = value("assignee")
+    return InboxFilter(
+        status=value("status"),  # type: ignore[arg-type]
+        topic=value("topic"),  # type: ignore[arg-type]
+        language=value("language"),  # type: ignore[arg-type]
+        received_from=value("received_from"),  # type: ignore[arg-type]
+        received_to=value("received_to"),  # type: ignore[arg-type]
+        assignee_id=int(str(assignee)) if assignee is not None else None,
+        label=value("label"),  # type: ignore[arg-type]
+        search=value("search"),  # type: ignore[arg-type]
+    )
+
+
+def active_filters(form: FilterForm) -> dict[str, str]:
+    """Return the filter values in use, as text, to carry into paging links and exports."""
+    return {
+        name: str(form[name].raw_data[0])
+        for name in FILTER_FIELDS
+        if form[name].raw_data and form[name].raw_data[0]
+    }
+
+
+def to_audit_query(form: AuditFilterForm) -> AuditQuery:
+    """Return the audit log query the form describes (nothing when it does not validate)."""
+    if not form.validate():
+        return AuditQuery()
+    tip_id = (form.tip_id.data or "").strip()
+    return AuditQuery(
+        actor=(form.actor.data or "").strip().casefold() or None,
+        action=(form.action.data or "").strip() or None,
+        tip_id=int(tip_id) if tip_id.isdigit() else None,
+        recorded_from=form.recorded_from.data,
+        recorded_to=form.recorded_to.data,
+    )

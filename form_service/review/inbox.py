@@ -11,10 +11,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from form_service.desk_models import TipLabel, TipTriage
-from form_service.models import Tip, TipStatus
+from form_service.models import Staff, Tip, TipLabel, TipStatus, TipTriage
 from form_service.review.text import reveal_hidden
-from form_service.staff import Staff
 
 PAGE_SIZE = 50
 SEARCH_BATCH = 500

@@ -10,12 +10,10 @@ from nacl.public import PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from form_service.desk_models import TipLabel, TipTriage
-from form_service.models import Tip
+from form_service.models import Staff, Tip, TipLabel, TipTriage
 from form_service.review import chart
 from form_service.review.inbox import InboxFilter, fields_text, filtered_tip_ids, searchable
-from form_service.review.tips import opener
-from form_service.staff import Staff
+from form_service.review.tipview import opener
 
 
 def weekly_counts(db: Session, today: date, weeks: int = 12) -> list[tuple[date, int]]:

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from form_service import audit
-from form_service.desk_models import TipChange, TipLabel, TipNote, TipTriage
-from form_service.models import Attachment, Tip, TipStatus
+from form_service.models import Attachment, Tip, TipChange, TipLabel, TipNote, TipStatus, TipTriage
+from form_service.review import audit
 
 
 def purge_closed_tips(db: Session, retention_days: int, today: date, actor: str) -> int:

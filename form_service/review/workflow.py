@@ -8,11 +8,18 @@ from nacl.public import PrivateKey, PublicKey
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from form_service import audit
 from form_service.crypto import open_tip, seal_tip
-from form_service.desk_models import TipChange, TipLabel, TipNote, TipTriage
-from form_service.models import Tip, TipStatus
-from form_service.staff import Staff
+from form_service.models import (
+    Staff,
+    Tip,
+    TipChange,
+    TipChangeKind,
+    TipLabel,
+    TipNote,
+    TipStatus,
+    TipTriage,
+)
+from form_service.review import audit
 
 MAX_LABEL = 64
 
@@ -30,7 +37,7 @@ def triage_of(db: Session, tip_id: int) -> TipTriage:
     return triage
 
 
-def _log(db: Session, tip_id: int, staff: Staff, kind: str, detail: str) -> None:
+def _log(db: Session, tip_id: int, staff: Staff, kind: TipChangeKind, detail: str) -> None:
     """Add one entry to the tip's history."""
     db.add(TipChange(tip_id=tip_id, staff_id=staff.staff_id, kind=kind, detail=detail))
 
@@ -50,7 +57,7 @@ def change_status(
     else:
         triage.close_reason, triage.closed_on = None, None
     tip.status = status
-    _log(db, tip.tip_id, staff, "status", f"{old} → {status}")
+    _log(db, tip.tip_id, staff, TipChangeKind.STATUS, f"{old} → {status}")
     audit.record(db, staff.email, "tip.status", tip.tip_id, old=str(old), new=str(status))
 
 
@@ -59,7 +66,7 @@ def assign(db: Session, tip: Tip, staff: Staff, assignee: Staff | None) -> None:
     triage = triage_of(db, tip.tip_id)
     triage.assignee_id = assignee.staff_id if assignee else None
     name = assignee.email if assignee else "-"
-    _log(db, tip.tip_id, staff, "assignee", name)
+    _log(db, tip.tip_id, staff, TipChangeKind.ASSIGNEE, name)
     audit.record(db, staff.email, "tip.assign", tip.tip_id, assignee=name)
 
 
@@ -70,7 +77,7 @@ def add_label(db: Session, tip: Tip, staff: Staff, label: str) -> None:
         raise WorkflowError(f"A label has 1 to {MAX_LABEL} characters.")
     if db.get(TipLabel, (tip.tip_id, label)) is None:
         db.add(TipLabel(tip_id=tip.tip_id, label=label))
-        _log(db, tip.tip_id, staff, "label+", label)
+        _log(db, tip.tip_id, staff, TipChangeKind.LABEL_ADDED, label)
         audit.record(db, staff.email, "tip.label", tip.tip_id, change="added")
 
 
@@ -80,7 +87,7 @@ def remove_label(db: Session, tip: Tip, staff: Staff, label: str) -> None:
         delete(TipLabel).where(TipLabel.tip_id == tip.tip_id, TipLabel.label == label)
     )
     if result.rowcount:  # type: ignore[attr-defined]
-        _log(db, tip.tip_id, staff, "label-", label)
+        _log(db, tip.tip_id, staff, TipChangeKind.LABEL_REMOVED, label)
         audit.record(db, staff.email, "tip.label", tip.tip_id, change="removed")
 
 
@@ -97,7 +104,7 @@ def add_note(db: Session, tip: Tip, staff: Staff, public_key: PublicKey, text: s
             ciphertext=sealed.ciphertext,
         )
     )
-    _log(db, tip.tip_id, staff, "note", "")
+    _log(db, tip.tip_id, staff, TipChangeKind.NOTE, "")
     audit.record(db, staff.email, "tip.note", tip.tip_id)
 
 

@@ -8,7 +8,7 @@ switcher and hreflang links, and the fixed URLs of the home and "not found" page
 
 from __future__ import annotations
 
-import hashlib
+from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
@@ -17,7 +17,7 @@ from pelican import signals
 from pelican.contents import Page
 from site_languages import gettext, language, languages, translations
 
-THEME_CSS = "css/site.css"
+from form_service.languages import stylesheet_url
 
 
 @pass_context
@@ -88,17 +88,15 @@ def configure_jinja(generator: Any) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(context_gettext, context_ngettext, newstyle=True)
     alternates_for, home_alternates = make_alternates(settings["SITE_ORIGIN"])
-    # Same fingerprint as form_service.languages.stylesheet_url: one cached file for both.
-    css = settings["THEME"] + "/static/" + THEME_CSS
-    with open(css, "rb") as stylesheet:
-        version = hashlib.sha256(stylesheet.read()).hexdigest()[:12]
+    theme_url = settings["SITEURL"] + "/" + settings["THEME_STATIC_DIR"]
     env.globals.update(
         alternates_for=alternates_for,
         home_alternates=home_alternates,
         html_lang=lambda code: language(code).html_lang,
         translate=gettext,
-        theme_url=settings["SITEURL"] + "/" + settings["THEME_STATIC_DIR"],
-        stylesheet_url=f"{settings['SITEURL']}/{settings['THEME_STATIC_DIR']}/{THEME_CSS}?v={version}",
+        theme_url=theme_url,
+        # The form and the desk link the same fingerprinted URL: one cached file for all.
+        stylesheet_url=stylesheet_url(Path(settings["THEME"]), theme_url),
         site_root=settings["SITEURL"],
     )
 

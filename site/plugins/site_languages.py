@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import functools
 import io
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from form_service.languages import Language, load_languages
+
 THEME = Path(__file__).resolve().parents[2] / "theme"
 
 
-@dataclass(frozen=True)
-class Language:
-    """One language of the site: URL segment, HTML tag, Babel locale and native name."""
-
-    code: str
-    html_lang: str
-    locale: str
-    name: str
-
-
-@functools.cache
 def languages() -> tuple[Language, ...]:
     """Return the site's languages in menu order, from theme/languages.json."""
-    data = json.loads((THEME / "languages.json").read_text(encoding="utf-8"))
-    return tuple(Language(**entry) for entry in data)
+    return load_languages(THEME)
 
 
 def language(code: str) -> Language:

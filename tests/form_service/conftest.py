@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from nacl.public import PrivateKey
 from sqlalchemy import create_engine, inspect, text
 
 from form_service import migrate
-from form_service.settings import PROJECT_DIR, Settings
-
-CATALOG_DIRS = [
-    PROJECT_DIR / "form_service" / "translations",
-    PROJECT_DIR / "theme" / "translations",
-]
-
-
-def compile_catalogs() -> None:
-    """Compile every .po catalog whose .mo is missing or older (as `pybabel compile`)."""
-    for directory in CATALOG_DIRS:
-        for po_path in directory.glob("*/LC_MESSAGES/*.po"):
-            mo_path = po_path.with_suffix(".mo")
-            if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-                continue
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=po_path.parent.parent.name)
-            partial = mo_path.with_suffix(f".mo.{os.getpid()}")
-            with partial.open("wb") as mo_file:
-                write_mo(mo_file, catalog)
-            partial.replace(mo_path)  # atomic: a parallel worker never reads half a file
+from form_service.frame import STATE_KEY
+from form_service.settings import IntakeSettings
+from tools.catalogs import compile_all
 
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_catalogs() -> None:
     """Make sure the catalogs are compiled, so `pytest` alone works."""
-    compile_catalogs()
+    compile_all()
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +35,7 @@ def desk_public_key(desk_private_key: PrivateKey) -> str:
     return base64.b64encode(bytes(desk_private_key.public_key)).decode("ascii")
 
 
-def make_settings(database_url: str, desk_public_key: str, **overrides: Any) -> Settings:
+def make_settings(database_url: str, desk_public_key: str, **overrides: Any) -> IntakeSettings:
     """Build test settings: real secrets, no Secure cookie over the test client's http."""
     options: dict[str, Any] = {
         "secret_key": "test-secret-key-" + "s" * 32,
@@ -67,7 +46,7 @@ def make_settings(database_url: str, desk_public_key: str, **overrides: Any) -> 
         "ratelimit_submit": "1000 per hour",
     }
     options.update(overrides)
-    return Settings(**options)
+    return IntakeSettings(**options)
 
 
 @pytest.fixture(scope="session")
@@ -105,20 +84,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, desk_public_key: str)
 
 
 @pytest.fixture
-def settings(db_url: str, desk_public_key: str, tmp_path: Path) -> Settings:
+def settings(db_url: str, desk_public_key: str, tmp_path: Path) -> IntakeSettings:
     """Return the settings of one test's intake."""
     return make_settings(db_url, desk_public_key, instance_dir=tmp_path / "instance")
 
 
 @pytest.fixture
-def intake_app(settings: Settings) -> Iterator[Any]:
+def intake_app(settings: IntakeSettings) -> Iterator[Any]:
     """Create the public intake app for one test, and close its connections after."""
     from form_service.intake import create_app
-    from form_service.intake.state import EXTENSION
 
     app = create_app(settings)
     yield app
-    app.extensions[EXTENSION].engine.dispose()
+    app.extensions[STATE_KEY].engine.dispose()
 
 
 @pytest.fixture

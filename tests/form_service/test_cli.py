@@ -113,8 +113,6 @@ def test_a_missing_secret_is_a_clear_error() -> None:
 def test_dev_flag_uses_the_instance_that_make_run_creates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import form_service.review.cli  # noqa: F401 (registers the staff commands)
-
     # --dev writes the development settings into os.environ: give it a copy to spoil.
     monkeypatch.setattr(os, "environ", dict(os.environ))
     instance = tmp_path / "instance"

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,15 +28,8 @@ import pytest
 from tests.conftest import POSTGRES_HOST, POSTGRES_PORT, REDIS_HOST, REDIS_PORT, port_open, require
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK_PY = ROOT / "deploy" / "stack.py"
-STACK_DIR = ROOT / "stack"
+STACK_DIR = ROOT / "var" / "stack"
 PYTHON = sys.executable
-
-
-def app_ready(name: str) -> bool:
-    """Tell whether form_service.<name> offers create_app() yet (checked in a subprocess)."""
-    probe = f"import form_service.{name} as m; raise SystemExit(not callable(m.create_app))"
-    return subprocess.run([PYTHON, "-c", probe], cwd=ROOT, capture_output=True).returncode == 0
 
 
 @dataclass(frozen=True)
@@ -50,13 +43,6 @@ class Stack:
     review: str
     ca: Path
     logs: list[Path]
-    apps: dict[str, bool] = field(default_factory=dict)
-
-    def need(self, *apps: str) -> None:
-        """Fail (CI) or skip unless the named apps run in the stack."""
-        for app in apps:
-            if not self.apps.get(app):
-                require(f"form_service.{app}", "its create_app() does not exist yet")
 
 
 def check_parts() -> None:
@@ -89,9 +75,9 @@ def start_stack(site: Path) -> None:
         text=True,
     )
     assert build.returncode == 0, build.stdout + build.stderr
-    subprocess.run([PYTHON, str(STACK_PY), "stop"], cwd=ROOT, check=True)
+    subprocess.run([PYTHON, "-m", "tools.stack", "stop"], cwd=ROOT, check=True)
     started = subprocess.run(
-        [PYTHON, str(STACK_PY), "start", "--fresh", "--test-routes", "--site", str(site)],
+        [PYTHON, "-m", "tools.stack", "start", "--fresh", "--test-routes", "--site", str(site)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -102,7 +88,7 @@ def start_stack(site: Path) -> None:
 @contextmanager
 def stack_lock() -> Iterator[dict[str, Any]]:
     """Hold the lock that xdist workers share, and yield their bookkeeping to update."""
-    STACK_DIR.mkdir(exist_ok=True)
+    STACK_DIR.mkdir(parents=True, exist_ok=True)
     with (STACK_DIR / ".pytest.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         users = STACK_DIR / ".pytest-users.json"
@@ -137,13 +123,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             review=stack_state["review"],
             ca=Path(stack_state["ca"]),
             logs=[Path(folder) for folder in stack_state["logs"]],
-            apps={name: app_ready(name) for name in ("intake", "review")},
         )
     finally:
         with stack_lock() as state:
             state["users"] = state.get("users", 1) - 1
             if state["users"] <= 0:
-                subprocess.run([PYTHON, str(STACK_PY), "stop"], cwd=ROOT, check=True)
+                subprocess.run([PYTHON, "-m", "tools.stack", "stop"], cwd=ROOT, check=True)
                 state.clear()
 
 

@@ -12,21 +12,17 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import require
+from tools.stack import nginx as nginx_config
+from tools.stack import prepare as stack_setup
+from tools.stack import run as stack_runner
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "deploy"))
-
-import nginx_config  # noqa: E402 (deploy/ is not a package)
-import stack_setup  # noqa: E402
-
-import stack as stack_runner  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("stack")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,9 @@ import pyotp
 import pytest
 
 from tests.system.conftest import Client, Stack, csrf_token, read_logs
+from tools.stack import prepare as stack_setup
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "deploy"))
-
-import stack_setup  # noqa: E402 (deploy/ is not a package)
 
 pytestmark = pytest.mark.xdist_group("stack")
 
@@ -34,11 +31,11 @@ IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 def add_staff_member() -> None:
     """Create the desk account the journey signs in with, in the stack's database."""
     from form_service.db import make_engine, make_session_factory
-    from form_service.review.accounts import add_staff
-    from form_service.settings import Settings
-    from form_service.staff import StaffRole
+    from form_service.models import StaffRole
+    from form_service.review.auth.accounts import add_staff
+    from form_service.settings import ReviewSettings
 
-    engine = make_engine(Settings.from_env(stack_setup.review_env()))
+    engine = make_engine(ReviewSettings.from_env(stack_setup.review_env()))
     try:
         with make_session_factory(engine)() as db:
             add_staff(db, STAFF_EMAIL, StaffRole.REVIEWER, STAFF_PASSWORD, actor="system-test")
@@ -50,7 +47,6 @@ def add_staff_member() -> None:
 @pytest.fixture(scope="module")
 def journey(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, str]:
     """Walk the journey once: read, tip with JavaScript off, desk sign-in with TOTP, read it."""
-    stack.need("intake", "review")
     add_staff_member()
     seen: dict[str, str] = {}
     public = browser.new_context(java_script_enabled=False, ignore_https_errors=True)
@@ -111,7 +107,6 @@ def test_staff_sign_in_with_totp_and_read_the_tip(journey: dict[str, str], stack
 
 
 def test_a_tip_from_another_address_goes_through_too(stack: Stack) -> None:
-    stack.need("intake")
     client = Client(stack.ca, source_address=OTHER_CLIENT)
     form = client.get(stack.public + "/form/en/")
     response = client.post_form(

@@ -6,7 +6,6 @@ import http.client
 import socket
 import ssl
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -16,14 +15,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.system.conftest import Client, Response, Stack
+from tools.stack import nginx as nginx_config
+from tools.stack import prepare as stack_setup
+from tools.stack import run as stack_runner
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "deploy"))
-
-import nginx_config  # noqa: E402 (deploy/ is not a package)
-import stack_setup  # noqa: E402
-
-import stack as stack_runner  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("stack")
 
@@ -123,7 +119,6 @@ def test_static_responses_carry_every_security_header(
 def test_form_responses_carry_every_security_header(
     stack: Stack, where: str, path: str, method: str, length: int, status: int
 ) -> None:
-    stack.need("intake")
     response = send(stack, where, path, method, length)
     assert response.status == status
     assert_security_headers(response)
@@ -133,7 +128,6 @@ def test_form_responses_carry_every_security_header(
 def test_desk_responses_carry_every_security_header(
     stack: Stack, where: str, path: str, method: str, length: int, status: int
 ) -> None:
-    stack.need("review")
     response = send(stack, where, path, method, length)
     assert response.status == status
     assert_security_headers(response)
@@ -146,7 +140,6 @@ def test_http_redirects_to_the_https_origin(client: Client, stack: Stack) -> Non
 
 
 def test_too_large_upload_gets_our_friendly_page(stack: Stack) -> None:
-    stack.need("intake")
     response = send(stack, "public", "/form/ja/", "POST", FORM_LIMIT + 1)
     assert response.status == 413
     assert "Too large to send" in response.text
@@ -155,7 +148,6 @@ def test_too_large_upload_gets_our_friendly_page(stack: Stack) -> None:
 
 
 def test_an_upload_at_the_limit_reaches_the_app(stack: Stack) -> None:
-    stack.need("intake")
     # Declared at exactly the limit: nginx passes it on (the app then waits for the body,
     # which never comes, so only the status line matters: anything but nginx's 413).
     parts = urlsplit(stack.public)
@@ -179,7 +171,6 @@ def test_an_upload_at_the_limit_reaches_the_app(stack: Stack) -> None:
 
 
 def test_slow_uploads_do_not_hold_gunicorn_workers(stack: Stack) -> None:
-    stack.need("intake")
     parts = urlsplit(stack.public)
     context = ssl.create_default_context(cafile=str(stack.ca))
     uploads = []
@@ -206,7 +197,6 @@ def test_slow_uploads_do_not_hold_gunicorn_workers(stack: Stack) -> None:
 
 
 def test_a_real_oversized_body_gets_the_413_page_not_a_reset(stack: Stack) -> None:
-    stack.need("intake")
     parts = urlsplit(stack.public)
     context = ssl.create_default_context(cafile=str(stack.ca))
     connection = http.client.HTTPSConnection(parts.netloc, context=context, timeout=60)
@@ -259,7 +249,6 @@ def test_the_desk_is_not_reachable_through_the_public_server_block(
 
 
 def test_the_desk_answers_on_its_own_listener(client: Client, stack: Stack) -> None:
-    stack.need("review")
     response = client.get(stack.desk + "/staff/sign-in")
     assert response.status == 200
     assert 'name="password"' in response.text
@@ -305,7 +294,6 @@ def test_static_files_are_served_precompressed_and_pages_are_not(
     assert css.header("Vary") == "Accept-Encoding"
     page = client.get(stack.public + "/en/", **{"Accept-Encoding": "gzip"})
     assert page.header("Content-Encoding") == "gzip"
-    stack.need("intake")
     # Dynamic pages hold a CSRF token next to reflected input: never compressed (BREACH).
     form = client.get(stack.public + "/form/en/", **{"Accept-Encoding": "gzip"})
     assert form.header("Content-Encoding") is None
@@ -316,7 +304,6 @@ def test_fingerprinted_theme_assets_are_cached_for_a_year(client: Client, stack:
     assert versioned.header("Cache-Control") == "public, max-age=31536000, immutable"
     plain = client.get(stack.public + "/theme/css/site.css")
     assert "immutable" not in (plain.header("Cache-Control") or "")
-    stack.need("intake")
     form = client.get(stack.public + "/form/en/")
     assert form.header("Cache-Control") == "no-store"
 

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.xdist_group("stack")
 
 def hourly_submit_limit() -> int:
     """Return the number of tip posts one address may send per hour (the app's default)."""
-    from form_service.settings import Settings
+    from form_service.settings import IntakeSettings
 
-    default = Settings.__dataclass_fields__["ratelimit_submit"].default
+    default = IntakeSettings.__dataclass_fields__["ratelimit_submit"].default
     match = re.match(r"\s*(\d+)\s+per\s+hour", str(default))
     assert match, default
     return int(match.group(1))
@@ -34,7 +34,6 @@ def post_tip(client: Client, url: str, headers: dict[str, str] | None = None) ->
 
 
 def test_two_instances_share_one_rate_limit(stack: Stack) -> None:
-    stack.need("intake")
     assert len(stack.intake) == 2
     limit = hourly_submit_limit()
     client = Client(stack.ca)
@@ -50,7 +49,6 @@ def test_two_instances_share_one_rate_limit(stack: Stack) -> None:
 
 
 def test_a_client_cannot_escape_the_limit_by_forging_its_address(stack: Stack) -> None:
-    stack.need("intake")
     limit = hourly_submit_limit()
     # Its own loopback address, so no other test's posts count against it.
     client = Client(stack.ca, source_address=f"127.0.1.{uuid.uuid4().int % 250 + 1}")
@@ -66,7 +64,6 @@ def test_a_client_cannot_escape_the_limit_by_forging_its_address(stack: Stack) -
 
 
 def test_both_instances_serve_the_form_from_the_shared_database(stack: Stack) -> None:
-    stack.need("intake")
     for base in stack.intake:
         response = Client(stack.ca).get(f"{base}/form/en/")
         assert response.status == 200, base

@@ -12,7 +12,22 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from form_service.audit import APPEND_ONLY_DDL
+# The triggers as this revision created them (a migration never imports models that may
+# change later): they refuse UPDATE and DELETE on the audit log.
+APPEND_ONLY_DDL = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit_entries is append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries "
+        "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries "
+        "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
+        "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries "
+        "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
+    ],
+}
 
 revision: str = "0002_review"
 down_revision: str | None = "0001_intake"

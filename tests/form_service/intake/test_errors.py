@@ -13,9 +13,9 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from form_service import migrate
+from form_service.frame import STATE_KEY as EXTENSION
 from form_service.intake import create_app
 from form_service.intake.request import MAX_BODY_BYTES
-from form_service.intake.state import EXTENSION
 from form_service.settings import Settings
 from tests.form_service.conftest import make_settings
 from tests.form_service.helpers import (

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from nacl.public import PrivateKey
 
+from form_service.clock import utc_today
 from form_service.crypto import open_attachment, receipt_hash
 from form_service.models import TipStatus, TipTopic
 from form_service.settings import PROJECT_DIR, Settings
-from form_service.tips import utc_today
 from tests.form_service.helpers import (
     form_token,
     opened_fields,

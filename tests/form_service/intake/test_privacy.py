@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from form_service import migrate
+from form_service.settings import PROJECT_DIR
 from tests.form_service.conftest import make_settings
 from tests.form_service.helpers import TOKEN_PATTERN, multipart
 from tests.form_service.test_uploads import jpeg_with_gps
@@ -118,7 +119,8 @@ def server(
             "form_service.intake:create_app()",
         ]
     else:
-        command = [sys.executable, "-m", "form_service.devserver"]
+        command = [sys.executable, "-m", "tools.devserver"]
+        env["PYTHONPATH"] = str(PROJECT_DIR)  # tools/ ships in no package
     with output.open("wb") as sink:
         process = subprocess.Popen(
             command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=tmp_path

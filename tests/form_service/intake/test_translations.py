@@ -33,7 +33,7 @@ def source_messages() -> set[str]:
 
 def catalog(locale: str) -> dict[str, Any]:
     """Read one language's catalog."""
-    path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    path = TRANSLATIONS / locale / "LC_MESSAGES" / "intake.po"
     with Path(path).open("rb") as handle:
         return {message.id: message for message in read_po(handle) if message.id}
 

@@ -8,7 +8,6 @@ read the token from the page like a browser would.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -18,8 +17,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
@@ -27,28 +24,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from form_service.crypto import PlainAttachment, seal_tip
-from form_service.models import Attachment, Tip, TipStatus, TipTopic
-from form_service.review import accounts, create_app, totp
-from form_service.review.settings import ReviewSettings
-from form_service.settings import Settings
-from form_service.staff import Staff, StaffRole
+from form_service.frame import STATE_KEY
+from form_service.models import Attachment, Staff, StaffRole, Tip, TipStatus, TipTopic
+from form_service.review import create_app
+from form_service.review.auth import accounts, totp
+from form_service.settings import ReviewSettings
 
 PASSWORD = "tangerine ocelot fjord quiver"  # noqa: S105 - a test account's password
-CATALOG = Path(__file__).parents[3] / "form_service/review/translations/ja/LC_MESSAGES"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def compiled_desk_catalog() -> None:
-    """Compile the desk's Japanese catalog if its .mo is missing or stale (as pybabel would)."""
-    po_path, mo_path = CATALOG / "messages.po", CATALOG / "messages.mo"
-    if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-        return
-    with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale="ja")
-    partial = mo_path.with_suffix(f".mo.{os.getpid()}")
-    with partial.open("wb") as mo_file:
-        write_mo(mo_file, catalog)
-    partial.replace(mo_path)
 
 
 @pytest.fixture
@@ -71,27 +53,32 @@ def desk_db_url(db_url: str) -> str:
     return db_url
 
 
-@pytest.fixture
-def desk_settings(settings: Settings, desk_db_url: str) -> Settings:
-    """Return the shared core settings (the chain: settings -> review_app)."""
-    return settings
+def make_review_settings(database_url: str, **overrides: Any) -> ReviewSettings:
+    """Build the desk's test settings: its own secret, no Secure cookie over http."""
+    options: dict[str, Any] = {
+        "secret_key": "review-secret-" + "r" * 32,
+        "database_url": database_url,
+        "cookie_secure": False,
+    }
+    options.update(overrides)
+    return ReviewSettings(**options)
 
 
 @pytest.fixture
-def review_settings() -> ReviewSettings:
-    """Return the desk's own settings (its own secret key)."""
-    return ReviewSettings(secret_key="review-secret-" + "r" * 32)
+def review_settings(desk_db_url: str, desk_public_key: str, tmp_path: Path) -> ReviewSettings:
+    """Return the desk's settings on the test database (the chain: settings -> review_app)."""
+    return make_review_settings(
+        desk_db_url, desk_public_key=desk_public_key, instance_dir=tmp_path / "instance"
+    )
 
 
 @pytest.fixture
-def review_app(
-    desk_settings: Settings, review_settings: ReviewSettings, desk_key: PrivateKey
-) -> Iterator[Flask]:
+def review_app(review_settings: ReviewSettings, desk_key: PrivateKey) -> Iterator[Flask]:
     """Create the desk app with the test key already unlocked."""
-    app = create_app(desk_settings, review_settings, private_key=desk_key)
+    app = create_app(review_settings, private_key=desk_key)
     app.config["TESTING"] = True
     yield app
-    app.extensions["desk"].session_factory.kw["bind"].dispose()
+    app.extensions[STATE_KEY].engine.dispose()
 
 
 @pytest.fixture
@@ -103,7 +90,7 @@ def review_client(review_app: Flask) -> FlaskClient:
 @pytest.fixture
 def db(review_app: Flask) -> Iterator[Session]:
     """Open a session on the test database (for factories and checks)."""
-    with review_app.extensions["desk"].session_factory() as session:
+    with review_app.extensions[STATE_KEY].session_factory() as session:
         yield session
 
 
@@ -196,4 +183,4 @@ PlainFile = PlainAttachment
 def intake_client(intake_app: Flask) -> Iterator[FlaskClient]:
     """Return the public form's test client, closing its database pool afterwards."""
     yield intake_app.test_client()
-    intake_app.extensions["form_service.intake"].session_factory.kw["bind"].dispose()
+    intake_app.extensions[STATE_KEY].engine.dispose()

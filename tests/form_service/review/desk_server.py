@@ -13,23 +13,21 @@ from nacl.public import PrivateKey
 from werkzeug.serving import make_server
 
 from form_service.review import create_app
-from form_service.review.settings import ReviewSettings
-from form_service.settings import Settings
+from form_service.settings import ReviewSettings
 
 
 def main() -> None:
     """Build the desk from the test environment and serve it on a free loopback port."""
     key = PrivateKey(base64.b64decode(os.environ["DESK_TEST_PRIVATE_KEY"]))
-    settings = Settings(
-        secret_key="intake-secret-" + "i" * 32,
-        receipt_pepper="pepper-" + "p" * 32,
+    settings = ReviewSettings(
+        secret_key="review-secret-" + "r" * 32,
         desk_public_key=base64.b64encode(bytes(key.public_key)).decode("ascii"),
         database_url=os.environ["DESK_TEST_DB_URL"],
         environment="development",
         cookie_secure=False,
         ratelimit_storage_url=os.environ["DESK_TEST_RATELIMIT_URL"],
     )
-    app = create_app(settings, ReviewSettings(secret_key="review-secret-" + "r" * 32), key)
+    app = create_app(settings, key)
     server = make_server("127.0.0.1", 0, app, threaded=False)
     sys.stdout.write(f"{server.server_port}\n")
     sys.stdout.flush()

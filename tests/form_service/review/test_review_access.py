@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 
-from form_service.review.web import ADMIN_ENDPOINTS, PUBLIC_ENDPOINTS, safe_next
-from form_service.staff import StaffRole
+from form_service.models import StaffRole
+from form_service.review.guard import ADMIN_ENDPOINTS, PUBLIC_ENDPOINTS, safe_next
 
 from .conftest import csrf_token, make_staff, make_tip, sign_in
 

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from form_service.crypto import PlainAttachment
-from form_service.review import totp
-from form_service.staff import StaffRole
+from form_service.models import StaffRole
+from form_service.review.auth import totp
 
 from .conftest import make_staff, make_tip
 

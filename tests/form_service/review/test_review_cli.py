@@ -9,25 +9,24 @@ from nacl.public import PrivateKey
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from form_service import audit
-from form_service.audit import AuditEntry
-from form_service.review import cli as review_cli
-from form_service.settings import Settings
-from form_service.staff import Staff, StaffSession
+from form_service.cli import desk as desk_commands
+from form_service.cli import staff as staff_commands
+from form_service.models import AuditEntry, Staff, StaffSession
+from form_service.review import audit
+from form_service.settings import ReviewSettings
 
 from .conftest import PASSWORD, make_staff
 
 
 @pytest.fixture
-def run(desk_settings: Settings) -> object:
+def run(review_settings: ReviewSettings) -> object:
     """Return a function that runs a desk command against the test database."""
     group = click.Group("form-service")
-    review_cli.register(group)
+    for command in (*staff_commands.COMMANDS, *desk_commands.COMMANDS):
+        group.add_command(command)
     env = {
-        "FORM_SERVICE_SECRET_KEY": desk_settings.secret_key,
-        "FORM_SERVICE_RECEIPT_PEPPER": desk_settings.receipt_pepper,
-        "FORM_SERVICE_DESK_PUBLIC_KEY": desk_settings.desk_public_key,
-        "FORM_SERVICE_DATABASE_URL": desk_settings.database_url,
+        "FORM_SERVICE_REVIEW_SECRET_KEY": review_settings.secret_key,
+        "FORM_SERVICE_DATABASE_URL": review_settings.database_url,
         "FORM_SERVICE_RETENTION_DAYS": "30",
     }
 

@@ -14,13 +14,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from form_service import audit
-from form_service.audit import AuditEntry
 from form_service.crypto import PlainAttachment
-from form_service.desk_models import TipTriage
-from form_service.models import Attachment, Tip, TipStatus
-from form_service.review import retention
-from form_service.staff import StaffRole
+from form_service.models import Attachment, AuditEntry, StaffRole, Tip, TipStatus, TipTriage
+from form_service.review import audit, retention
 
 from .conftest import csrf_token, make_staff, make_tip, sign_in
 

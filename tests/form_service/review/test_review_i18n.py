@@ -9,11 +9,11 @@ from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 
-from form_service.staff import Staff
+from form_service.models import Staff
 
 from .conftest import make_staff, make_tip, sign_in
 
-CATALOG = Path(__file__).parents[3] / "form_service/review/translations/ja/LC_MESSAGES"
+CATALOG = Path(__file__).parents[3] / "form_service/translations/ja/LC_MESSAGES"
 
 
 def test_accept_language_picks_japanese(review_client: FlaskClient) -> None:
@@ -47,7 +47,7 @@ def test_the_switch_changes_language_and_is_saved_for_the_staff_member(
 
 
 def test_every_desk_string_has_a_japanese_translation() -> None:
-    po = (CATALOG / "messages.po").read_text(encoding="utf-8")
+    po = (CATALOG / "desk.po").read_text(encoding="utf-8")
     assert 'msgstr ""\n\n' not in po.split("\n\n", 1)[1]
     assert 'msgstr[0] ""' not in po
 

@@ -12,9 +12,10 @@ from nacl.public import PrivateKey
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from form_service.audit import AuditEntry
-from form_service.review import accounts, totp
-from form_service.staff import Staff, StaffSession, utcnow
+from form_service.clock import utcnow
+from form_service.models import AuditEntry, Staff, StaffSession
+from form_service.review.auth import accounts, totp
+from form_service.settings import ReviewSettings
 
 from .conftest import csrf_token, make_staff, next_code, sign_in
 
@@ -202,17 +203,13 @@ def test_disabling_an_account_ends_its_sessions(
 
 
 def test_cookies_are_httponly_samesite_strict_and_secure_in_production(
-    desk_settings: object, review_settings: object, desk_key: PrivateKey, db: Session
+    review_settings: ReviewSettings, desk_key: PrivateKey, db: Session
 ) -> None:
     from dataclasses import replace
 
     from form_service.review import create_app
 
-    app = create_app(
-        replace(desk_settings, cookie_secure=True),
-        review_settings,  # type: ignore[type-var]
-        private_key=desk_key,
-    )
+    app = create_app(replace(review_settings, cookie_secure=True), private_key=desk_key)
     client = app.test_client()
     header = client.get("/sign-in", base_url="https://desk.example").headers["Set-Cookie"]
     assert header.startswith("desk_session=")

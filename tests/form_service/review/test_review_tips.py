@@ -10,11 +10,8 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from form_service.audit import AuditEntry
 from form_service.crypto import PlainAttachment
-from form_service.desk_models import TipNote
-from form_service.models import Tip, TipStatus, TipTopic
-from form_service.staff import StaffRole
+from form_service.models import AuditEntry, StaffRole, Tip, TipNote, TipStatus, TipTopic
 
 from .conftest import csrf_token, make_staff, make_tip, sign_in
 

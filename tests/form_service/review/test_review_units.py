@@ -10,7 +10,8 @@ from datetime import date
 import pyotp
 import pytest
 
-from form_service.review import chart, export, passwords, text, totp
+from form_service.review import chart, export, text
+from form_service.review.auth import passwords, totp
 
 
 @pytest.mark.parametrize(

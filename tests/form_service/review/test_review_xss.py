@@ -11,8 +11,7 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from form_service.models import Tip
-from form_service.staff import StaffRole
+from form_service.models import StaffRole, Tip
 from tests.form_service.helpers import post_tip
 
 from .conftest import csrf_token, make_staff, sign_in

@@ -1,0 +1,29 @@
+"""Every table of the tip service, in one package, so the metadata is always complete.
+
+Importing `form_service.models` loads every module below: Alembic, the apps and the tests
+then all see the same schema, whichever model they use first.
+"""
+
+from form_service.models.audit import AuditEntry
+from form_service.models.base import Base
+from form_service.models.desk import TipChange, TipChangeKind, TipLabel, TipNote, TipTriage
+from form_service.models.staff import SessionStage, Staff, StaffRole, StaffSession
+from form_service.models.tips import Attachment, Tip, TipStatus, TipTopic
+
+__all__ = [
+    "Attachment",
+    "AuditEntry",
+    "Base",
+    "SessionStage",
+    "Staff",
+    "StaffRole",
+    "StaffSession",
+    "Tip",
+    "TipChange",
+    "TipChangeKind",
+    "TipLabel",
+    "TipNote",
+    "TipStatus",
+    "TipTopic",
+    "TipTriage",
+]

@@ -1,0 +1,48 @@
+"""What the desk process holds, and the request's database session and staff member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from flask import g
+from nacl.public import PrivateKey
+from sqlalchemy.orm import Session
+
+from form_service.frame import AppState, current_state
+from form_service.models import Staff
+from form_service.review.auth.throttle import SignInThrottle
+from form_service.settings import ReviewSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskState(AppState):
+    """The desk's shared objects: its settings, the unlocked key (memory only), the throttle."""
+
+    settings: ReviewSettings
+    private_key: PrivateKey
+    throttle: SignInThrottle
+
+
+def desk() -> DeskState:
+    """Return the running desk's state."""
+    return current_state(DeskState)
+
+
+def db() -> Session:
+    """Return this request's database session, opening it on first use."""
+    if "db" not in g:
+        g.db = desk().session_factory()
+    return cast(Session, g.db)
+
+
+def close_db(_: BaseException | None = None) -> None:
+    """Close the request's database session (rolling back anything uncommitted)."""
+    database = g.pop("db", None)
+    if database is not None:
+        database.close()
+
+
+def current_staff() -> Staff:
+    """Return the signed-in staff member (the guard has made sure there is one)."""
+    return cast(Staff, g.staff)

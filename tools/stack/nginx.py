@@ -1,0 +1,53 @@
+"""Render deploy/nginx/ into an nginx prefix folder, as the web image's entrypoint does.
+
+The templates hold `${NGINX_*}` placeholders and nothing else is substituted, so nginx's own
+`$variables` pass through untouched. In the `web` image, deploy/nginx/docker-entrypoint.sh
+does the same with `envsubst` restricted to the NGINX_* variables; this module is the local
+stack's equivalent, and it refuses a template whose placeholder has no value.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+NGINX_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
+PLACEHOLDER = re.compile(r"\$\{(NGINX_[A-Z0-9_]+)\}")
+# Files rendered with placeholders; everything else in deploy/nginx/ is copied as it is.
+TEMPLATES = ("nginx.conf.template", "conf.d/tls.conf")
+COPIED = ("conf.d/security-headers.conf", "conf.d/proxy.conf", "ffdhe2048.pem", "errors")
+
+
+def placeholders() -> set[str]:
+    """Return every placeholder name the templates use."""
+    names: set[str] = set()
+    for template in TEMPLATES:
+        names.update(PLACEHOLDER.findall((NGINX_DIR / template).read_text(encoding="utf-8")))
+    return names
+
+
+def render_text(text: str, values: Mapping[str, str]) -> str:
+    """Substitute the placeholders of one template, failing on any without a value."""
+    missing = sorted({name for name in PLACEHOLDER.findall(text) if name not in values})
+    if missing:
+        raise KeyError(f"no value for {', '.join(missing)}")
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+
+
+def render_prefix(prefix: Path, values: Mapping[str, str]) -> Path:
+    """Write an nginx prefix (config, includes, error pages, temp folders); return the conf."""
+    for folder in ("conf.d", "extra/public", "extra/desk", "logs", "tmp"):
+        (prefix / folder).mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        source, target = NGINX_DIR / name, prefix / name
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(source, target)
+    for template in TEMPLATES:
+        text = render_text((NGINX_DIR / template).read_text(encoding="utf-8"), values)
+        target = prefix / template.removesuffix(".template")
+        target.write_text(text, encoding="utf-8")
+    return prefix / "nginx.conf"

@@ -1,0 +1,194 @@
+"""Prepare what the local stack's apps need: certificates, secrets, desk keys, database, Redis."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from form_service.deskkey import generate_key_pair
+from form_service.files import write_private
+from form_service.intake.request import MAX_BODY_BYTES
+from tools.stack import HOST, HTTPS_PORT, OFFSET, ROOT, STACK
+
+VENV_BIN = Path(sys.executable).parent
+SECRETS = STACK / "secrets"
+PUBLIC_ORIGIN = f"https://{HOST}:{HTTPS_PORT}"
+# The stack's own database and Redis database number, never the tests' `test` database.
+DATABASE_NAME = "form_service_stack" + (f"_{OFFSET}" if OFFSET else "")
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+REDIS_URL = f"redis://127.0.0.1:6379/{5 + OFFSET % 11}"
+CERT_DAYS = 30
+
+
+def openssl(*args: str) -> None:
+    """Run the openssl command line tool quietly, failing loudly; its files are owner-only."""
+    # umask, not a chmod afterwards: a private key is never readable by others, not even
+    # for the moment between writing and changing its mode.
+    subprocess.run(["openssl", *args], check=True, capture_output=True, umask=0o077)  # noqa: S603,S607
+
+
+def make_certificates(folder: Path, host: str) -> None:
+    """Create a throwaway CA and a server certificate for host, unless they exist."""
+    ca_key, ca, key, csr, cert = (
+        folder / name for name in ("ca-key.pem", "ca.pem", "key.pem", "server.csr", "cert.pem")
+    )
+    if cert.exists() and ca.exists():
+        return
+    # A CA plus a leaf, not one self-signed leaf: clients (Python's ssl, Node through
+    # NODE_EXTRA_CA_CERTS) then verify the chain as they would a real one.
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        str(CERT_DAYS),
+        "-subj",
+        "/CN=abduction-info local stack CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca),
+    )
+    openssl(
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        f"/CN={host}",
+        "-keyout",
+        str(key),
+        "-out",
+        str(csr),
+    )
+    extensions = folder / "server.ext"
+    extensions.write_text(
+        f"subjectAltName=IP:{host},DNS:localhost\nbasicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+    )
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-days",
+        str(CERT_DAYS),
+        "-extfile",
+        str(extensions),
+        "-out",
+        str(cert),
+    )
+
+
+def form_max_body() -> str:
+    """Return nginx's client_max_body_size for /form/: the intake app's own request limit."""
+    return str(MAX_BODY_BYTES)
+
+
+def secret(name: str) -> str:
+    """Return a random secret kept in var/stack/secrets/<name>, creating it on first use."""
+    path = SECRETS / name
+    if not path.exists():
+        write_private(path, secrets.token_urlsafe(48).encode("ascii"))
+    return path.read_text().strip()
+
+
+def shared_env() -> dict[str, str]:
+    """Return the settings both apps read: production mode, database, Redis, one proxy."""
+    return {
+        "FORM_SERVICE_ENV": "production",
+        "FORM_SERVICE_DATABASE_URL": DATABASE_URL,
+        "FORM_SERVICE_RATELIMIT_STORAGE_URL": REDIS_URL,
+        "FORM_SERVICE_PROXY_FIX_X_FOR": "1",
+        "FORM_SERVICE_SITE_URL": PUBLIC_ORIGIN,
+        "FORM_SERVICE_INSTANCE_DIR": str(STACK / "instance"),
+        "FORM_SERVICE_LOG_LEVEL": "INFO",
+    }
+
+
+def desk_public_key() -> str:
+    """Return the desk's public key, which both apps are given."""
+    return (SECRETS / "desk-public-key").read_text().strip()
+
+
+def intake_env() -> dict[str, str]:
+    """Return the intake app's environment: the desk's public key and no private secret."""
+    return {
+        **shared_env(),
+        "FORM_SERVICE_SECRET_KEY": secret("intake-secret-key"),
+        "FORM_SERVICE_RECEIPT_PEPPER": secret("receipt-pepper"),
+        "FORM_SERVICE_DESK_PUBLIC_KEY": desk_public_key(),
+    }
+
+
+def review_env() -> dict[str, str]:
+    """Return the review app's environment: its own secret and the encrypted desk key."""
+    return {
+        **shared_env(),
+        "FORM_SERVICE_REVIEW_SECRET_KEY": secret("review-secret-key"),
+        "FORM_SERVICE_DESK_PUBLIC_KEY": desk_public_key(),
+        "FORM_SERVICE_DESK_KEY_FILE": str(SECRETS / "desk-key.json"),
+        "FORM_SERVICE_DESK_PASSPHRASE_FILE": str(SECRETS / "desk-passphrase"),
+    }
+
+
+def make_desk_keys() -> None:
+    """Create the desk key pair (encrypted private key file, public key) unless it exists."""
+    if (SECRETS / "desk-key.json").exists():
+        return
+    public_key, key_file = generate_key_pair(secret("desk-passphrase"))
+    write_private(SECRETS / "desk-key.json", key_file)
+    (SECRETS / "desk-public-key").write_text(public_key + "\n")
+
+
+def reset_database(fresh: bool) -> None:
+    """Create the stack's database (dropping it first when fresh) and empty its Redis db."""
+    import psycopg
+
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)')
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+        ).fetchone()
+        if exists is None:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    if fresh:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def migrate() -> None:
+    """Run the migrations once, as the compose `migrate` service does."""
+    env = {**shared_env(), "PATH": str(VENV_BIN)}
+    command = [str(VENV_BIN / "form-service"), "db", "upgrade"]
+    subprocess.run(command, check=True, env=env, cwd=ROOT)  # noqa: S603 - fixed command
+
+
+def prepare_apps(folder: Path, fresh: bool) -> None:
+    """Make secrets and keys, create the database and migrate it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (STACK / "instance").mkdir(parents=True, exist_ok=True)
+    make_desk_keys()
+    reset_database(fresh)
+    migrate()
