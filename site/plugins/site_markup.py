@@ -6,6 +6,7 @@ marked in its own language (`Lang:` metadata) with strings from the theme catalo
 
 from __future__ import annotations
 
+import unicodedata
 import xml.etree.ElementTree as ET
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,8 +21,9 @@ def N_(message: str) -> str:
     return message
 
 
-# The source site marks every outbound link with the words "External link".
-EXTERNAL_LABEL = N_("External link")
+# The source site marks every outbound link with the words "External link". The brackets
+# belong to the translation: Japanese and Chinese write them full-width.
+EXTERNAL_LABEL = N_("(External link)")
 CONTENTS_LABEL = N_("Contents on this page")
 
 
@@ -52,7 +54,7 @@ class SiteMarkupProcessor(Treeprocessor):
             link.set("rel", "noreferrer")
             link.set("class", "external")
             label = ET.SubElement(link, "span", {"class": "external-label"})
-            label.text = f" ({gettext(lang, EXTERNAL_LABEL)})"
+            label.text = spaced_label(gettext(lang, EXTERNAL_LABEL))
 
     @staticmethod
     def make_figures(root: ET.Element) -> None:
@@ -85,6 +87,17 @@ class SiteMarkupProcessor(Treeprocessor):
             title = ET.Element("h2", {"id": "page-contents-title"})
             title.text = gettext(lang, CONTENTS_LABEL)
             block.insert(0, title)
+
+
+def spaced_label(label: str) -> str:
+    """Return the external-link label with the space that separates it from the link text.
+
+    A full-width bracket (U+FF08, as in Japanese and Chinese) carries its own spacing in the
+    glyph, so that label follows the link text directly; a half-width "(" needs a space.
+    """
+    if label and unicodedata.east_asian_width(label[0]) in {"F", "W"}:
+        return label
+    return f" {label}"
 
 
 class SiteMarkupExtension(Extension):

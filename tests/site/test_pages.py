@@ -92,9 +92,14 @@ def test_external_links_are_marked_in_the_page_language(built_site: BuiltSite, l
     label = gettext(lang, EXTERNAL_LABEL)
     if lang != "en":
         assert label != EXTERNAL_LABEL
+    # Japanese and Chinese write the brackets full-width (U+FF08), with no space before them.
+    full_width = lang in {"ja", "zh-hans"}
+    assert label.startswith("\uff08" if full_width else "(")
     for link in outbound:
         assert link["rel"] == ["noreferrer"]
-        assert label in link.get_text()
+        marker = link.find("span", class_="external-label")
+        assert marker is not None and marker is link.contents[-1]
+        assert marker.string == (label if full_width else f" {label}")
 
 
 def landmarks_of(soup: BeautifulSoup) -> dict[str, Tag]:
