@@ -1,4 +1,4 @@
-"""Japanese and Chinese catalogs write ： （ ） full-width, as docs/translations.md asks.
+"""Japanese and Chinese catalogs write colon and brackets full-width (docs/translations.md).
 
 Every catalog is found by a glob (theme, form and desk alike), so the check keeps working
 when catalogs are renamed or moved, as long as they stay in `<locale>/LC_MESSAGES/*.po`.
@@ -17,7 +17,9 @@ from tests.site.conftest import ROOT
 # Languages whose guide asks for full-width colon and brackets (locale prefix).
 FULL_WIDTH_LANGUAGES = {"ja", "zh"}
 # Japanese kana, CJK ideographs, CJK punctuation and full-width forms.
-CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+CJK = re.compile(
+    r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
+)
 # The only places where half-width : ( ) are right inside Japanese or Chinese text.
 EXEMPT = re.compile(
     r"%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]"  # Python placeholders: %(number)s
