@@ -8,13 +8,14 @@ switcher and hreflang links, and the fixed URLs of the home and "not found" page
 
 from __future__ import annotations
 
-import hashlib
+from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from pelican import signals
 from pelican.contents import Page
+from site_assets import fingerprint
 from site_languages import gettext, language, languages, translations
 
 THEME_CSS = "css/site.css"
@@ -89,9 +90,7 @@ def configure_jinja(generator: Any) -> None:
     env.install_gettext_callables(context_gettext, context_ngettext, newstyle=True)
     alternates_for, home_alternates = make_alternates(settings["SITE_ORIGIN"])
     # Same fingerprint as form_service.languages.stylesheet_url: one cached file for both.
-    css = settings["THEME"] + "/static/" + THEME_CSS
-    with open(css, "rb") as stylesheet:
-        version = hashlib.sha256(stylesheet.read()).hexdigest()[:12]
+    version = fingerprint(Path(settings["THEME"]) / "static" / THEME_CSS)
     env.globals.update(
         alternates_for=alternates_for,
         home_alternates=home_alternates,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -73,7 +74,34 @@ def test_international_recognition_has_its_sections_and_figures(
         assert image is not None and caption is not None
         assert len(image.get("alt", "").strip()) > 10
         assert caption.get_text(strip=True)
-        assert (built_site.root / image["src"].lstrip("/")).is_file()
+        assert (built_site.root / urlsplit(image["src"]).path.lstrip("/")).is_file()
+
+
+def intrinsic_size(file: Path) -> tuple[int, int]:
+    """Read an image's own size, independently of the build plugin."""
+    if file.suffix == ".svg":
+        svg = BeautifulSoup(file.read_text(encoding="utf-8"), "html.parser").find("svg")
+        return int(svg["width"]), int(svg["height"])
+    from PIL import Image
+
+    with Image.open(file) as image:
+        return image.size
+
+
+def test_site_images_carry_their_size_and_a_fingerprint(built_site: BuiltSite) -> None:
+    checked = 0
+    for source in built_site.html_files():
+        soup = built_site.soup(str(source.relative_to(built_site.root)))
+        for image in soup.find_all("img"):
+            parts = urlsplit(image["src"])
+            file = built_site.root / parts.path.lstrip("/")
+            # A reserved box of the right shape: no layout shift when the image arrives.
+            assert (int(image["width"]), int(image["height"])) == intrinsic_size(file), source
+            # A new file gets a new URL, so nginx may cache /images/?v= for a year.
+            version = hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+            assert parts.query == f"v={version}", source
+            checked += 1
+    assert checked == 3 * len(LANG_CODES)
 
 
 @pytest.mark.parametrize("lang", LANG_CODES)
