@@ -187,7 +187,10 @@ def test_every_page_links_its_alternates(built_site: BuiltSite, lang: str, slug:
         assert canonical is None
         assert soup.find("meta", attrs={"name": "robots"})["content"] == "noindex"
     else:
-        assert alternates["x-default"] == expected["en"]
+        # A reader whose language the site lacks gets the chooser at / from a home page,
+        # and the English version from any other page.
+        x_default = SITE_ORIGIN + "/" if slug == "home" else expected["en"]
+        assert alternates["x-default"] == x_default
         assert canonical["href"] == expected[HTML_LANG[lang]]
 
 
@@ -319,6 +322,13 @@ def test_the_root_is_a_language_chooser(built_site: BuiltSite) -> None:
     links = soup.find("main").find_all("a")
     assert [a["href"] for a in links] == [f"/{code}/" for code in LANG_CODES]
     assert soup.find("link", rel="canonical")["href"] == SITE_ORIGIN + "/"
+    alternates = {link["hreflang"]: link["href"] for link in soup.find_all("link", rel="alternate")}
+    # The same hreflang set as every home page, x-default included.
+    home = built_site.soup(page_path("en", "home"))
+    assert alternates == {
+        link["hreflang"]: link["href"] for link in home.find_all("link", rel="alternate")
+    }
+    assert alternates["x-default"] == SITE_ORIGIN + "/"
 
 
 def test_the_sitemap_lists_every_page_with_its_alternates(built_site: BuiltSite) -> None:
@@ -329,11 +339,22 @@ def test_the_sitemap_lists_every_page_with_its_alternates(built_site: BuiltSite)
     tree = ET.parse(built_site.root / "sitemap.xml")  # noqa: S314 (our own build output)
     urls = tree.getroot().findall("s:url", namespaces)
     indexable = [slug for slug in SLUGS if slug != "not-found"]
-    assert len(urls) == len(indexable) * len(LANG_CODES)
-    for url in urls:
+    pages = {"/": "index.html"} | {
+        "/" + page_path(lang, slug).removesuffix("index.html"): page_path(lang, slug)
+        for lang in LANG_CODES
+        for slug in indexable
+    }
+    locs = [url.findtext("s:loc", namespaces=namespaces) for url in urls]
+    assert sorted(locs) == sorted(SITE_ORIGIN + path for path in pages)
+    for url, loc in zip(urls, locs, strict=True):
         alternates = {a.get("hreflang"): a.get("href") for a in url.findall("x:link", namespaces)}
         assert len(alternates) == len(LANG_CODES) + 1
-        assert url.findtext("s:loc", namespaces=namespaces) in alternates.values()
+        assert loc in alternates.values()
+        # The sitemap says what the page itself says, x-default included.
+        soup = built_site.soup(pages[loc.removeprefix(SITE_ORIGIN)])
+        assert alternates == {
+            link["hreflang"]: link["href"] for link in soup.find_all("link", rel="alternate")
+        }
 
 
 def test_robots_and_favicon_are_local(built_site: BuiltSite) -> None:
