@@ -308,13 +308,28 @@ def test_translations_keep_the_structure_of_the_english_pages(
         assert len(other.find_all("a")) == len(english.find_all("a")), slug
 
 
+# Pages whose heading is the source page's own, under a menu entry that names the section:
+# International Recognition is headed "The International Community Stands in Solidarity
+# with Japan" (also its breadcrumb), as on the source site.
+SECTION_PAGES = {"international-recognition"}
+
+
 @pytest.mark.parametrize("lang", LANG_CODES)
 def test_menu_labels_match_the_page_titles(built_site: BuiltSite, lang: str) -> None:
     soup = built_site.soup(page_path(lang, "home"))
+    on_this_site = {
+        a["href"]: a.get_text(strip=True) for a in soup.find("main").find_all("a", href=True)
+    }
     for link in soup.find("nav", class_="site-nav").find_all("a"):
         slug = link["href"].strip("/").split("/")[-1]
         page = built_site.soup(page_path(lang, slug))
-        assert link.get_text(strip=True) == page.h1.get_text(strip=True), (lang, slug)
+        label, heading = link.get_text(strip=True), page.h1.get_text(strip=True)
+        if slug in SECTION_PAGES:
+            assert label != heading, (lang, slug)
+            # The section name is the one the home page's list uses for the page.
+            assert on_this_site[link["href"]] == label, (lang, slug)
+        else:
+            assert label == heading, (lang, slug)
 
 
 def test_the_root_is_a_language_chooser(built_site: BuiltSite) -> None:
