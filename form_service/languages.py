@@ -42,11 +42,18 @@ def find_language(languages: tuple[Language, ...], code: str) -> Language | None
     return next((language for language in languages if language.code == code), None)
 
 
-def stylesheet_url(theme_dir: Path, theme_url: str = "/theme") -> str:
-    """Return the stylesheet's fingerprinted URL, the same one the static site links.
+def fingerprint(path: Path) -> str:
+    """Return the version of a file for its URL (`?v=`): 12 hex digits of its SHA-256.
 
-    The site build (site/plugins/site_i18n.py) versions it by the same rule, so a reader
-    going from a page to the form fetches the stylesheet once and caches it for a year.
+    nginx caches any `?v=` URL for a year, so a changed file must change its URL.
     """
-    content = (theme_dir / "static" / "css" / "site.css").read_bytes()
-    return f"{theme_url}/css/site.css?v={hashlib.sha256(content).hexdigest()[:12]}"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def stylesheet_url(theme_dir: Path, theme_url: str = "/theme") -> str:
+    """Return the stylesheet's fingerprinted URL, the one the static site links too.
+
+    The site build (site/plugins/site_i18n.py) calls this, so a reader going from a page to
+    the form fetches the stylesheet once and caches it for a year.
+    """
+    return f"{theme_url}/css/site.css?v={fingerprint(theme_dir / 'static' / 'css' / 'site.css')}"

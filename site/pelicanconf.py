@@ -65,7 +65,7 @@ MARKDOWN = {
         "markdown.extensions.extra": {},
         "markdown.extensions.toc": {"toc_depth": "2-3", "permalink": False},
     },
-    "extensions": [SiteMarkupExtension()],
+    "extensions": [SiteMarkupExtension(content_path=PATH)],
     "output_format": "html",
 }
 CACHE_CONTENT = False

@@ -50,7 +50,12 @@ def set_page_urls(page: Any) -> None:
 
 
 def make_alternates(origin: str) -> Any:
-    """Return the theme function listing a page's versions in every language."""
+    """Return the theme functions listing a page's versions and its x-default target.
+
+    x-default is where a reader whose language the site lacks should land: for the home
+    pages that is the language chooser at the site root (so the root and the four home pages
+    name the same target), for every other page its English version.
+    """
 
     def alternates_for(page: Page) -> list[dict[str, Any]]:
         by_lang = {language(p.lang).code: p for p in [page, *page.translations]}
@@ -78,7 +83,12 @@ def make_alternates(origin: str) -> Any:
             for lang in languages()
         ]
 
-    return alternates_for, home_alternates
+    def x_default_for(page: Page | None) -> str:
+        if page is None or page.slug == "home":
+            return f"{origin}/"
+        return str(alternates_for(page)[0]["url"])
+
+    return alternates_for, home_alternates, x_default_for
 
 
 def configure_jinja(generator: Any) -> None:
@@ -87,11 +97,12 @@ def configure_jinja(generator: Any) -> None:
     env = generator.env
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(context_gettext, context_ngettext, newstyle=True)
-    alternates_for, home_alternates = make_alternates(settings["SITE_ORIGIN"])
+    alternates_for, home_alternates, x_default_for = make_alternates(settings["SITE_ORIGIN"])
     theme_url = settings["SITEURL"] + "/" + settings["THEME_STATIC_DIR"]
     env.globals.update(
         alternates_for=alternates_for,
         home_alternates=home_alternates,
+        x_default_for=x_default_for,
         html_lang=lambda code: language(code).html_lang,
         translate=gettext,
         theme_url=theme_url,

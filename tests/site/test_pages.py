@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -73,7 +74,34 @@ def test_international_recognition_has_its_sections_and_figures(
         assert image is not None and caption is not None
         assert len(image.get("alt", "").strip()) > 10
         assert caption.get_text(strip=True)
-        assert (built_site.root / image["src"].lstrip("/")).is_file()
+        assert (built_site.root / urlsplit(image["src"]).path.lstrip("/")).is_file()
+
+
+def intrinsic_size(file: Path) -> tuple[int, int]:
+    """Read an image's own size, independently of the build plugin."""
+    if file.suffix == ".svg":
+        svg = BeautifulSoup(file.read_text(encoding="utf-8"), "html.parser").find("svg")
+        return int(svg["width"]), int(svg["height"])
+    from PIL import Image
+
+    with Image.open(file) as image:
+        return image.size
+
+
+def test_site_images_carry_their_size_and_a_fingerprint(built_site: BuiltSite) -> None:
+    checked = 0
+    for source in built_site.html_files():
+        soup = built_site.soup(str(source.relative_to(built_site.root)))
+        for image in soup.find_all("img"):
+            parts = urlsplit(image["src"])
+            file = built_site.root / parts.path.lstrip("/")
+            # A reserved box of the right shape: no layout shift when the image arrives.
+            assert (int(image["width"]), int(image["height"])) == intrinsic_size(file), source
+            # A new file gets a new URL, so nginx may cache /images/?v= for a year.
+            version = hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+            assert parts.query == f"v={version}", source
+            checked += 1
+    assert checked == 3 * len(LANG_CODES)
 
 
 @pytest.mark.parametrize("lang", LANG_CODES)
@@ -92,9 +120,14 @@ def test_external_links_are_marked_in_the_page_language(built_site: BuiltSite, l
     label = gettext(lang, EXTERNAL_LABEL)
     if lang != "en":
         assert label != EXTERNAL_LABEL
+    # Japanese and Chinese write the brackets full-width (U+FF08), with no space before them.
+    full_width = lang in {"ja", "zh-hans"}
+    assert label.startswith("\uff08" if full_width else "(")
     for link in outbound:
         assert link["rel"] == ["noreferrer"]
-        assert label in link.get_text()
+        marker = link.find("span", class_="external-label")
+        assert marker is not None and marker is link.contents[-1]
+        assert marker.string == (label if full_width else f" {label}")
 
 
 def landmarks_of(soup: BeautifulSoup) -> dict[str, Tag]:
@@ -154,7 +187,10 @@ def test_every_page_links_its_alternates(built_site: BuiltSite, lang: str, slug:
         assert canonical is None
         assert soup.find("meta", attrs={"name": "robots"})["content"] == "noindex"
     else:
-        assert alternates["x-default"] == expected["en"]
+        # A reader whose language the site lacks gets the chooser at / from a home page,
+        # and the English version from any other page.
+        x_default = SITE_ORIGIN + "/" if slug == "home" else expected["en"]
+        assert alternates["x-default"] == x_default
         assert canonical["href"] == expected[HTML_LANG[lang]]
 
 
@@ -272,13 +308,28 @@ def test_translations_keep_the_structure_of_the_english_pages(
         assert len(other.find_all("a")) == len(english.find_all("a")), slug
 
 
+# Pages whose heading is the source page's own, under a menu entry that names the section:
+# International Recognition is headed "The International Community Stands in Solidarity
+# with Japan" (also its breadcrumb), as on the source site.
+SECTION_PAGES = {"international-recognition"}
+
+
 @pytest.mark.parametrize("lang", LANG_CODES)
 def test_menu_labels_match_the_page_titles(built_site: BuiltSite, lang: str) -> None:
     soup = built_site.soup(page_path(lang, "home"))
+    on_this_site = {
+        a["href"]: a.get_text(strip=True) for a in soup.find("main").find_all("a", href=True)
+    }
     for link in soup.find("nav", class_="site-nav").find_all("a"):
         slug = link["href"].strip("/").split("/")[-1]
         page = built_site.soup(page_path(lang, slug))
-        assert link.get_text(strip=True) == page.h1.get_text(strip=True), (lang, slug)
+        label, heading = link.get_text(strip=True), page.h1.get_text(strip=True)
+        if slug in SECTION_PAGES:
+            assert label != heading, (lang, slug)
+            # The section name is the one the home page's list uses for the page.
+            assert on_this_site[link["href"]] == label, (lang, slug)
+        else:
+            assert label == heading, (lang, slug)
 
 
 def test_the_root_is_a_language_chooser(built_site: BuiltSite) -> None:
@@ -286,6 +337,13 @@ def test_the_root_is_a_language_chooser(built_site: BuiltSite) -> None:
     links = soup.find("main").find_all("a")
     assert [a["href"] for a in links] == [f"/{code}/" for code in LANG_CODES]
     assert soup.find("link", rel="canonical")["href"] == SITE_ORIGIN + "/"
+    alternates = {link["hreflang"]: link["href"] for link in soup.find_all("link", rel="alternate")}
+    # The same hreflang set as every home page, x-default included.
+    home = built_site.soup(page_path("en", "home"))
+    assert alternates == {
+        link["hreflang"]: link["href"] for link in home.find_all("link", rel="alternate")
+    }
+    assert alternates["x-default"] == SITE_ORIGIN + "/"
 
 
 def test_the_sitemap_lists_every_page_with_its_alternates(built_site: BuiltSite) -> None:
@@ -296,11 +354,22 @@ def test_the_sitemap_lists_every_page_with_its_alternates(built_site: BuiltSite)
     tree = ET.parse(built_site.root / "sitemap.xml")  # noqa: S314 (our own build output)
     urls = tree.getroot().findall("s:url", namespaces)
     indexable = [slug for slug in SLUGS if slug != "not-found"]
-    assert len(urls) == len(indexable) * len(LANG_CODES)
-    for url in urls:
+    pages = {"/": "index.html"} | {
+        "/" + page_path(lang, slug).removesuffix("index.html"): page_path(lang, slug)
+        for lang in LANG_CODES
+        for slug in indexable
+    }
+    locs = [url.findtext("s:loc", namespaces=namespaces) for url in urls]
+    assert sorted(locs) == sorted(SITE_ORIGIN + path for path in pages)
+    for url, loc in zip(urls, locs, strict=True):
         alternates = {a.get("hreflang"): a.get("href") for a in url.findall("x:link", namespaces)}
         assert len(alternates) == len(LANG_CODES) + 1
-        assert url.findtext("s:loc", namespaces=namespaces) in alternates.values()
+        assert loc in alternates.values()
+        # The sitemap says what the page itself says, x-default included.
+        soup = built_site.soup(pages[loc.removeprefix(SITE_ORIGIN)])
+        assert alternates == {
+            link["hreflang"]: link["href"] for link in soup.find_all("link", rel="alternate")
+        }
 
 
 def test_robots_and_favicon_are_local(built_site: BuiltSite) -> None:
