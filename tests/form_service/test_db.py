@@ -23,7 +23,7 @@ from form_service.db import (
 )
 from form_service.models import Attachment, Base, Tip, TipStatus, TipTopic
 from form_service.settings import Settings
-from tests.form_service.conftest import make_settings
+from tests.form_service.factories import make_settings
 
 INTAKE_TABLES = {"tips", "attachments"}
 

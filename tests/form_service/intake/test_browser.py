@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from form_service.crypto import receipt_hash
 from form_service.intake.request import MAX_BODY_BYTES
 from form_service.settings import PROJECT_DIR, Settings
-from tests.form_service.helpers import post_tip, stored_tips
+from tests.form_service.intake.helpers import post_tip, stored_tips
 from tools.devserver import StaticSite, make_dispatcher
 
 pytestmark = pytest.mark.browser

@@ -17,8 +17,8 @@ from form_service.frame import STATE_KEY as EXTENSION
 from form_service.intake import create_app
 from form_service.intake.request import MAX_BODY_BYTES
 from form_service.settings import Settings
-from tests.form_service.conftest import make_settings
-from tests.form_service.helpers import (
+from tests.form_service.factories import make_settings
+from tests.form_service.intake.helpers import (
     TOKEN_PATTERN,
     form_token,
     multipart,

@@ -17,14 +17,14 @@ from form_service.clock import utc_today
 from form_service.crypto import open_attachment, receipt_hash
 from form_service.models import TipStatus, TipTopic
 from form_service.settings import PROJECT_DIR, Settings
-from tests.form_service.helpers import (
+from tests.form_service.factories import jpeg_with_gps
+from tests.form_service.intake.helpers import (
     form_token,
     opened_fields,
     post_tip,
     receipt_code,
     stored_tips,
 )
-from tests.form_service.test_uploads import jpeg_with_gps
 
 LANGUAGES = {"en": "en", "ja": "ja", "ko": "ko", "zh-hans": "zh-Hans"}
 

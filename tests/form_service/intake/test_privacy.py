@@ -28,9 +28,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from form_service import migrate
 from form_service.settings import PROJECT_DIR
-from tests.form_service.conftest import make_settings
-from tests.form_service.helpers import TOKEN_PATTERN, multipart
-from tests.form_service.test_uploads import jpeg_with_gps
+from tests.form_service.factories import jpeg_with_gps, make_settings
+from tests.form_service.intake.helpers import TOKEN_PATTERN, multipart
 
 BIN = Path(sys.executable).parent
 MARKERS = {

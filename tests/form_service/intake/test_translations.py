@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from form_service.settings import PROJECT_DIR
-from tests.form_service.helpers import post_tip
+from tests.form_service.intake.helpers import post_tip
 
 TRANSLATIONS = PROJECT_DIR / "form_service" / "translations"
 LOCALES = {"ja": "ja", "ko": "ko", "zh_Hans": "zh-hans"}

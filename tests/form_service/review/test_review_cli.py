@@ -14,8 +14,7 @@ from form_service.cli import staff as staff_commands
 from form_service.models import AuditEntry, Staff, StaffSession
 from form_service.review import audit
 from form_service.settings import ReviewSettings
-
-from .conftest import PASSWORD, make_staff
+from tests.form_service.factories import PASSWORD, make_staff
 
 
 @pytest.fixture
@@ -72,8 +71,10 @@ def test_there_is_no_default_account(db: Session) -> None:
     assert db.scalar(select(Staff)) is None
 
 
-def test_staff_list_disable_and_reset_2fa(run: object, db: Session, desk_key: PrivateKey) -> None:
-    account = make_staff(db, desk_key)
+def test_staff_list_disable_and_reset_2fa(
+    run: object, db: Session, desk_private_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_private_key)
     db.add(StaffSession(token_hash="a" * 64, staff_id=account.staff_id, stage="signed_in"))
     db.commit()
     listed = run("staff", "list")  # type: ignore[operator]

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from form_service.crypto import PlainAttachment
 from form_service.models import Attachment, AuditEntry, StaffRole, Tip, TipStatus, TipTriage
 from form_service.review import audit, retention
-
-from .conftest import csrf_token, make_staff, make_tip, sign_in
+from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.review.helpers import csrf_token, sign_in
 
 FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", '=HYPERLINK("http://x","y")']
 
@@ -40,11 +40,11 @@ def export(client: FlaskClient, file_format: str, **filters: str) -> bytes:
 
 
 def test_csv_export_neutralises_every_formula_cell(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
     for formula in FORMULAS:
-        make_tip(db, desk_key, fields={"message": formula, "contact": "=cmd|' /C calc'!A0"})
-    as_admin(review_client, db, desk_key)
+        make_tip(db, desk_private_key, fields={"message": formula, "contact": "=cmd|' /C calc'!A0"})
+    as_admin(review_client, db, desk_private_key)
     rows = list(csv.reader(io.StringIO(export(review_client, "csv").decode("utf-8"), newline="")))
     header, body = rows[0], rows[1:]
     assert len(body) == len(FORMULAS)
@@ -56,11 +56,11 @@ def test_csv_export_neutralises_every_formula_cell(
 
 
 def test_json_export_follows_the_filters_and_is_audited(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    make_tip(db, desk_key, fields={"message": "keep me"}, status=TipStatus.TRIAGED)
-    make_tip(db, desk_key, fields={"message": "not me"})
-    as_admin(review_client, db, desk_key)
+    make_tip(db, desk_private_key, fields={"message": "keep me"}, status=TipStatus.TRIAGED)
+    make_tip(db, desk_private_key, fields={"message": "not me"})
+    as_admin(review_client, db, desk_private_key)
     data = json.loads(export(review_client, "json", status="triaged"))
     assert [row["message"] for row in data] == ["keep me"]
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "export")).one()
@@ -73,9 +73,9 @@ def test_json_export_follows_the_filters_and_is_audited(
 
 
 def test_export_is_post_only_and_admin_only(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    sign_in(review_client, db, make_staff(db, desk_key))
+    sign_in(review_client, db, make_staff(db, desk_private_key))
     token = csrf_token(review_client, "/")
     assert review_client.get("/export").status_code == 405
     refused = review_client.post("/export", data={"csrf_token": token, "file_format": "csv"})
@@ -84,7 +84,7 @@ def test_export_is_post_only_and_admin_only(
 
 
 def test_audit_chain_verifies_and_names_the_first_tampered_entry(
-    db: Session, desk_key: PrivateKey
+    db: Session, desk_private_key: PrivateKey
 ) -> None:
     for number in range(5):
         audit.record(db, "someone@example.org", "tip.view", number)
@@ -145,10 +145,10 @@ def test_a_forked_chain_is_refused(db: Session) -> None:
 
 
 def test_admins_read_and_filter_the_audit_log(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    tip = make_tip(db, desk_key)
-    as_admin(review_client, db, desk_key)
+    tip = make_tip(db, desk_private_key)
+    as_admin(review_client, db, desk_private_key)
     review_client.get(f"/tips/{tip.tip_id}")
     page = review_client.get("/audit?action=tip.view").get_data(as_text=True)
     assert "1 entry" in page and "tip.view" in page
@@ -165,12 +165,12 @@ def close_tip(db: Session, tip: Tip, closed_on: dt.date) -> None:
 
 
 def test_purge_deletes_tips_closed_past_retention_with_their_files(
-    db: Session, desk_key: PrivateKey
+    db: Session, desk_private_key: PrivateKey
 ) -> None:
     today = dt.date(2026, 6, 1)
-    old = make_tip(db, desk_key, files=[PlainAttachment(b"x", "text/plain", "a.txt")])
-    recent = make_tip(db, desk_key)
-    open_tip = make_tip(db, desk_key)
+    old = make_tip(db, desk_private_key, files=[PlainAttachment(b"x", "text/plain", "a.txt")])
+    recent = make_tip(db, desk_private_key)
+    open_tip = make_tip(db, desk_private_key)
     close_tip(db, old, today - dt.timedelta(days=365))
     close_tip(db, recent, today - dt.timedelta(days=364))
     assert retention.purge_closed_tips(db, 365, today, "cli") == 1
@@ -182,26 +182,26 @@ def test_purge_deletes_tips_closed_past_retention_with_their_files(
 
 
 def test_inbox_warns_about_tips_due_for_deletion(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    soon = make_tip(db, desk_key)
-    later = make_tip(db, desk_key)
+    soon = make_tip(db, desk_private_key)
+    later = make_tip(db, desk_private_key)
     today = dt.date.today()
     close_tip(db, soon, today - dt.timedelta(days=365 - 10))
     close_tip(db, later, today - dt.timedelta(days=365 - 20))
-    sign_in(review_client, db, make_staff(db, desk_key))
+    sign_in(review_client, db, make_staff(db, desk_private_key))
     assert "1 closed tip will be deleted within 14 days." in review_client.get("/").get_data(
         as_text=True
     )
 
 
 def test_dashboard_counts_by_status_and_week(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
     today = dt.date.today()
     for days in (0, 0, 7, 80, 200):
-        make_tip(db, desk_key, received_on=today - dt.timedelta(days=days))
-    sign_in(review_client, db, make_staff(db, desk_key))
+        make_tip(db, desk_private_key, received_on=today - dt.timedelta(days=days))
+    sign_in(review_client, db, make_staff(db, desk_private_key))
     page = review_client.get("/dashboard").get_data(as_text=True)
     assert page.count("<rect") == 12
     monday = today - dt.timedelta(days=today.weekday())

@@ -1,4 +1,4 @@
-"""Plain helpers of the tip service's tests: fetch a token, post a tip, read what was stored."""
+"""Helpers of the intake tests that use the form as a browser does: token, post, receipt, rows."""
 
 from __future__ import annotations
 
