@@ -2,6 +2,8 @@
 
 Every page visited (form, error summary, confirmation) is checked by axe-core; the Nu
 HTML Checker validates every kind of intake page in one run (its JVM is slow to start).
+A behaviour suite (a person's journey through the whole intake), so it keeps a behaviour
+name rather than a module's.
 """
 
 from __future__ import annotations

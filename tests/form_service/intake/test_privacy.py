@@ -4,7 +4,8 @@ The real servers run as they would (gunicorn at its production log level, and th
 development server), the service's own log at DEBUG, behind a simulated proxy
 (X-Forwarded-For trusted). A tipster posts marker text
 with marker headers; then every file the service wrote and everything it printed is
-searched for the markers.
+searched for the markers. A behaviour suite across the intake, its servers and their
+logs, so it keeps a behaviour name.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Every string of the form is translated into Japanese, Korean and Simplified Chinese."""
+"""Every string of the form is translated into Japanese, Korean and Simplified Chinese.
+
+A behaviour suite over the intake's catalogs, code and templates (no single module), so
+it keeps a behaviour name.
+"""
 
 from __future__ import annotations
 
