@@ -1,7 +1,8 @@
 """A staff member works a tip in the system Chromium: sign-in with TOTP, triage, close, export.
 
 Every desk page visited is checked by axe-core (0 violations) and the Nu HTML Checker
-(0 errors).
+(0 errors). A behaviour suite (a person's journey through the whole desk), so it keeps a
+behaviour name rather than a module's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The desk speaks English and Japanese: Accept-Language, a switch, a saved preference."""
+"""The desk speaks English and Japanese: Accept-Language, a switch, a saved preference.
+
+A behaviour suite over the desk's catalog, pages and forms (no single module), so it keeps
+a behaviour name.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Inbox, tip page, workflow, notes and attachment downloads."""
+"""The inbox and the tip page: filters, search, inert text, workflow, notes, downloads."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""XSS payloads sent through the public form stay inert on every desk page that shows them."""
+"""XSS payloads sent through the public form stay inert on every desk page that shows them.
+
+A behaviour suite across both apps and every desk page, so it keeps a behaviour name; the
+escaping itself is tested in test_text.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""First end-to-end checks of the desk app: sign in and see the inbox."""
+"""First end-to-end checks of the desk app: sign in and see the inbox.
+
+A smoke test of the whole desk, so it keeps a behaviour name.
+"""
 
 from __future__ import annotations
 

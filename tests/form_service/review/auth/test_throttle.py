@@ -1,4 +1,7 @@
-"""Sign-in throttling holds across two real desk processes sharing Redis."""
+"""Sign-in throttling holds across two real desk processes sharing Redis.
+
+Each process is desk_server.py, beside this file.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import pytest
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 
-from form_service.settings import ReviewSettings
+from form_service.settings import PROJECT_DIR, ReviewSettings
 from tests.form_service.factories import make_staff
 
 SERVER = Path(__file__).with_name("desk_server.py")
@@ -65,7 +68,7 @@ def two_desks(
         "DESK_TEST_DB_URL": review_settings.database_url,
         "DESK_TEST_PRIVATE_KEY": base64.b64encode(bytes(desk_private_key)).decode(),
         "DESK_TEST_RATELIMIT_URL": redis_url,
-        "PYTHONPATH": str(Path(__file__).parents[3]),
+        "PYTHONPATH": str(PROJECT_DIR),
     }
     processes = [
         subprocess.Popen([sys.executable, str(SERVER)], stdout=subprocess.PIPE, env=env, text=True)

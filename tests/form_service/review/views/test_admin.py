@@ -1,4 +1,4 @@
-"""Exports (admins, POST, neutralised cells), the audit chain and retention."""
+"""The admin pages: exports (admins, POST, neutralised cells), the audit log page, dashboard."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ import datetime as dt
 import io
 import json
 
-import pytest
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
-from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from form_service.crypto import PlainAttachment
-from form_service.models import Attachment, AuditEntry, StaffRole, Tip, TipStatus, TipTriage
-from form_service.review import audit, retention
+from form_service.models import AuditEntry, StaffRole, TipStatus
 from tests.form_service.factories import make_staff, make_tip
 from tests.form_service.review.helpers import csrf_token, sign_in
 
@@ -83,67 +79,6 @@ def test_export_is_post_only_and_admin_only(
     assert 'action="/export"' not in review_client.get("/").get_data(as_text=True)
 
 
-def test_audit_chain_verifies_and_names_the_first_tampered_entry(
-    db: Session, desk_private_key: PrivateKey
-) -> None:
-    for number in range(5):
-        audit.record(db, "someone@example.org", "tip.view", number)
-    db.commit()
-    assert audit.first_broken_entry(db) is None
-    ids = list(db.scalars(select(AuditEntry.entry_id).order_by(AuditEntry.entry_id)))
-    dialect = db.get_bind().dialect.name
-    # Someone with full database rights switches the triggers off and rewrites history.
-    if dialect == "postgresql":
-        db.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
-    else:
-        db.execute(text("DROP TRIGGER audit_entries_no_update"))
-        db.execute(text("DROP TRIGGER audit_entries_no_delete"))
-    db.execute(
-        text("UPDATE audit_entries SET actor = 'nobody' WHERE entry_id = :id"), {"id": ids[2]}
-    )
-    db.commit()
-    assert audit.first_broken_entry(db) == ids[2]
-    db.execute(
-        text("UPDATE audit_entries SET actor = 'someone@example.org' WHERE entry_id = :id"),
-        {"id": ids[2]},
-    )
-    db.execute(text("DELETE FROM audit_entries WHERE entry_id = :id"), {"id": ids[1]})
-    db.commit()
-    assert audit.first_broken_entry(db) == ids[2]
-
-
-def test_the_audit_log_refuses_updates_and_deletes(db: Session) -> None:
-    audit.record(db, "a@example.org", "sign_out")
-    db.commit()
-    with pytest.raises(DBAPIError):
-        db.execute(text("UPDATE audit_entries SET actor = 'x'"))
-    db.rollback()
-    with pytest.raises(DBAPIError):
-        db.execute(text("DELETE FROM audit_entries"))
-    db.rollback()
-
-
-def test_a_forked_chain_is_refused(db: Session) -> None:
-    audit.record(db, "a@example.org", "sign_out")
-    db.commit()
-    head = db.scalar(select(AuditEntry))
-    assert head is not None
-    db.add(
-        AuditEntry(
-            recorded_at=head.recorded_at,
-            actor="b",
-            action="x",
-            tip_id=None,
-            detail="{}",
-            prev_hash=head.prev_hash,
-            entry_hash="f" * 64,
-        )
-    )
-    with pytest.raises(IntegrityError):
-        db.commit()
-    db.rollback()
-
-
 def test_admins_read_and_filter_the_audit_log(
     review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
@@ -155,44 +90,6 @@ def test_admins_read_and_filter_the_audit_log(
     assert "sign_in.success" not in page
     everything = review_client.get("/audit").get_data(as_text=True)
     assert "sign_in.success" in everything and "staff.add" in everything
-
-
-def close_tip(db: Session, tip: Tip, closed_on: dt.date) -> None:
-    """Mark a tip closed on a given day."""
-    tip.status = TipStatus.CLOSED
-    db.add(TipTriage(tip_id=tip.tip_id, close_reason="done", closed_on=closed_on))
-    db.commit()
-
-
-def test_purge_deletes_tips_closed_past_retention_with_their_files(
-    db: Session, desk_private_key: PrivateKey
-) -> None:
-    today = dt.date(2026, 6, 1)
-    old = make_tip(db, desk_private_key, files=[PlainAttachment(b"x", "text/plain", "a.txt")])
-    recent = make_tip(db, desk_private_key)
-    open_tip = make_tip(db, desk_private_key)
-    close_tip(db, old, today - dt.timedelta(days=365))
-    close_tip(db, recent, today - dt.timedelta(days=364))
-    assert retention.purge_closed_tips(db, 365, today, "cli") == 1
-    remaining = set(db.scalars(select(Tip.tip_id)))
-    assert remaining == {recent.tip_id, open_tip.tip_id}
-    assert db.scalar(select(Attachment)) is None
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "purge")).one()
-    assert json.loads(entry.detail)["deleted"] == 1
-
-
-def test_inbox_warns_about_tips_due_for_deletion(
-    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
-) -> None:
-    soon = make_tip(db, desk_private_key)
-    later = make_tip(db, desk_private_key)
-    today = dt.date.today()
-    close_tip(db, soon, today - dt.timedelta(days=365 - 10))
-    close_tip(db, later, today - dt.timedelta(days=365 - 20))
-    sign_in(review_client, db, make_staff(db, desk_private_key))
-    assert "1 closed tip will be deleted within 14 days." in review_client.get("/").get_data(
-        as_text=True
-    )
 
 
 def test_dashboard_counts_by_status_and_week(
