@@ -1,4 +1,14 @@
-"""Fixtures of the tip service's tests: settings -> intake_app -> client, on both databases."""
+"""Fixtures of the tip service's tests, one chain on both databases.
+
+    desk_private_key -> desk_public_key -> db_url (sqlite, postgresql)
+        -> settings -> intake_app -> client                  (the public intake)
+        -> append_only_audit_log -> review_settings -> review_app -> review_client, db
+                                                             (the staff desk)
+
+Factories (make_settings, make_staff, make_tip, ...) live in factories.py; page helpers in
+intake/helpers.py and review/helpers.py. CSRF stays on: helpers read the token from the
+page like a browser would.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.orm import Session
 
 from form_service import migrate
 from form_service.frame import STATE_KEY
-from form_service.settings import IntakeSettings
+from form_service.settings import IntakeSettings, ReviewSettings
+from tests.form_service.factories import make_review_settings, make_settings
 from tools.catalogs import compile_all
 
 
@@ -35,38 +49,11 @@ def desk_public_key(desk_private_key: PrivateKey) -> str:
     return base64.b64encode(bytes(desk_private_key.public_key)).decode("ascii")
 
 
-def make_settings(database_url: str, desk_public_key: str, **overrides: Any) -> IntakeSettings:
-    """Build test settings: real secrets, no Secure cookie over the test client's http."""
-    options: dict[str, Any] = {
-        "secret_key": "test-secret-key-" + "s" * 32,
-        "receipt_pepper": "test-receipt-pepper-" + "p" * 32,
-        "desk_public_key": desk_public_key,
-        "database_url": database_url,
-        "cookie_secure": False,
-        "ratelimit_submit": "1000 per hour",
-    }
-    options.update(overrides)
-    return IntakeSettings(**options)
-
-
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_url: str, desk_public_key: str) -> str:
     """Migrate the session's PostgreSQL database once and return its URL."""
     migrate.upgrade(make_settings(postgres_url, desk_public_key))
     return postgres_url
-
-
-def empty_tables(database_url: str) -> None:
-    """Delete every row (the schema stays), so each test starts from an empty database."""
-    engine = create_engine(database_url)
-    try:
-        names = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
-        if names:
-            with engine.begin() as connection:
-                quoted = ", ".join(f'"{name}"' for name in names)
-                connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -78,9 +65,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, desk_public_key: str)
         yield url
         return
     url = request.getfixturevalue("migrated_postgres")
-    empty_tables(url)
+
+    def empty_tables() -> None:
+        """Delete every row (the schema stays), so each test starts from an empty database."""
+        engine = create_engine(url)
+        try:
+            names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"]
+            if names:
+                with engine.begin() as connection:
+                    quoted = ", ".join(f'"{name}"' for name in names)
+                    connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        finally:
+            engine.dispose()
+
+    empty_tables()
     yield url
-    empty_tables(url)
+    empty_tables()
+
+
+# --- The public intake ------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -103,3 +106,53 @@ def intake_app(settings: IntakeSettings) -> Iterator[Any]:
 def client(intake_app: Any) -> Any:
     """Return a test client of the intake app (CSRF on, as in production)."""
     return intake_app.test_client()
+
+
+# --- The staff desk ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def append_only_audit_log(db_url: str) -> None:
+    """Switch the audit log's append-only trigger on in the test database."""
+    if db_url.startswith("postgresql"):
+        engine = create_engine(db_url)
+        with engine.begin() as connection:
+            # A tampering test switches the trigger off; every test starts with it on.
+            # lock_timeout: a connection left open elsewhere fails the test, never hangs it.
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            connection.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER ALL"))
+        engine.dispose()
+
+
+@pytest.fixture
+def review_settings(
+    db_url: str, append_only_audit_log: None, desk_public_key: str, tmp_path: Path
+) -> ReviewSettings:
+    """Return the desk's settings on the test database, its audit log append-only."""
+    return make_review_settings(
+        db_url, desk_public_key=desk_public_key, instance_dir=tmp_path / "instance"
+    )
+
+
+@pytest.fixture
+def review_app(review_settings: ReviewSettings, desk_private_key: PrivateKey) -> Iterator[Flask]:
+    """Create the desk app with the test key already unlocked."""
+    from form_service.review import create_app
+
+    app = create_app(review_settings, private_key=desk_private_key)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions[STATE_KEY].engine.dispose()
+
+
+@pytest.fixture
+def review_client(review_app: Flask) -> FlaskClient:
+    """Return a test client of the desk."""
+    return review_app.test_client()
+
+
+@pytest.fixture
+def db(review_app: Flask) -> Iterator[Session]:
+    """Open a session on the test database (for factories and checks)."""
+    with review_app.extensions[STATE_KEY].session_factory() as session:
+        yield session

@@ -1,7 +1,8 @@
 """Imports flow one way: core <- intake, core <- review, cli -> both, and never in a cycle.
 
 Read from the source with `ast` (every import, including those inside functions), so the
-rules hold for code paths no test happens to run.
+rules hold for code paths no test happens to run. It tests the package as a whole, not one
+module, so it keeps a behaviour name.
 """
 
 from __future__ import annotations

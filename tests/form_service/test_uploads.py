@@ -15,20 +15,7 @@ from form_service.uploads import (
     UploadProblem,
     check_uploads,
 )
-
-GPS_IFD = 0x8825
-
-
-def jpeg_with_gps() -> bytes:
-    """Make a JPEG whose EXIF holds a camera name and a GPS position."""
-    image = Image.new("RGB", (32, 24), (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x010F] = "MARKER-CAMERA-MAKER"  # Make
-    exif[0x0112] = 6  # Orientation: rotate 90°
-    exif.get_ifd(GPS_IFD).update({1: "N", 2: (35.0, 41.0, 22.0), 3: "E", 4: (139.0, 41.0, 30.0)})
-    output = io.BytesIO()
-    image.save(output, format="JPEG", exif=exif, comment=b"MARKER-COMMENT")
-    return output.getvalue()
+from tests.form_service.factories import jpeg_with_gps
 
 
 def png_with_text() -> bytes:

@@ -1,16 +1,17 @@
-"""`make run`: first start creates a development instance; one server for site, form and desk."""
+"""`make run`: one server for the site, the form and the desk.
+
+The development instance it starts from (form_service/cli/dev.py) is tested in
+tests/form_service/cli/test_dev.py.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from werkzeug.test import Client
 
-from form_service import migrate
 from form_service.cli import dev
-from form_service.deskkey import unlock_private_key
 from tools import devserver
 
 
@@ -26,25 +27,6 @@ def site_dir(tmp_path: Path) -> Path:
     (root / "theme" / "css").mkdir(parents=True)
     (root / "theme" / "css" / "site.css").write_text("body{}")
     return root
-
-
-def test_first_start_creates_dev_secrets_keys_and_database(tmp_path: Path) -> None:
-    instance = tmp_path / "instance"
-    settings = dev.bootstrap(instance, 8123)
-    assert settings.environment == "development"
-    assert migrate.current_revisions(settings) == migrate.head_revisions(settings)
-    for name in (dev.DEV_SECRETS_FILE, dev.DEV_KEY_FILE, dev.DEV_PASSPHRASE_FILE):
-        assert (instance / name).stat().st_mode & 0o077 == 0
-    passphrase = (instance / dev.DEV_PASSPHRASE_FILE).read_text().strip()
-    key = unlock_private_key((instance / dev.DEV_KEY_FILE).read_bytes(), passphrase)
-    assert json.loads((instance / dev.DEV_KEY_FILE).read_text())["public_key"] == (
-        settings.desk_public_key
-    )
-    assert key is not None
-    # A second start reuses everything.
-    again = dev.bootstrap(instance, 8123)
-    assert again.secret_key == settings.secret_key
-    assert again.desk_public_key == settings.desk_public_key
 
 
 def test_one_server_serves_the_site_and_the_form(tmp_path: Path, site_dir: Path) -> None:

@@ -2,6 +2,8 @@
 
 Every page visited (form, error summary, confirmation) is checked by axe-core; the Nu
 HTML Checker validates every kind of intake page in one run (its JVM is slow to start).
+A behaviour suite (a person's journey through the whole intake), so it keeps a behaviour
+name rather than a module's.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from werkzeug.serving import make_server
 from form_service.crypto import receipt_hash
 from form_service.intake.request import MAX_BODY_BYTES
 from form_service.settings import PROJECT_DIR, Settings
-from tests.form_service.helpers import post_tip, stored_tips
+from tests.form_service.intake.helpers import post_tip, stored_tips
 from tools.devserver import StaticSite, make_dispatcher
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,8 @@
-"""The public app never imports the staff side or anything that can open a private key."""
+"""The public app never imports the staff side or anything that can open a private key.
+
+A behaviour suite about the intake package as a whole (create_app and every import under
+it), so it keeps a behaviour name.
+"""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ The real servers run as they would (gunicorn at its production log level, and th
 development server), the service's own log at DEBUG, behind a simulated proxy
 (X-Forwarded-For trusted). A tipster posts marker text
 with marker headers; then every file the service wrote and everything it printed is
-searched for the markers.
+searched for the markers. A behaviour suite across the intake, its servers and their
+logs, so it keeps a behaviour name.
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from form_service import migrate
 from form_service.settings import PROJECT_DIR
-from tests.form_service.conftest import make_settings
-from tests.form_service.helpers import TOKEN_PATTERN, multipart
-from tests.form_service.test_uploads import jpeg_with_gps
+from tests.form_service.factories import jpeg_with_gps, make_settings
+from tests.form_service.intake.helpers import TOKEN_PATTERN, multipart
 
 BIN = Path(sys.executable).parent
 MARKERS = {

@@ -1,4 +1,8 @@
-"""Every string of the form is translated into Japanese, Korean and Simplified Chinese."""
+"""Every string of the form is translated into Japanese, Korean and Simplified Chinese.
+
+A behaviour suite over the intake's catalogs, code and templates (no single module), so
+it keeps a behaviour name.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from form_service.settings import PROJECT_DIR
-from tests.form_service.helpers import post_tip
+from tests.form_service.intake.helpers import post_tip
 
 TRANSLATIONS = PROJECT_DIR / "form_service" / "translations"
 LOCALES = {"ja": "ja", "ko": "ko", "zh_Hans": "zh-hans"}

@@ -1,4 +1,9 @@
-"""Deny by default: every desk route needs a complete sign-in, admin routes need the role."""
+"""Deny by default: every desk route needs a complete sign-in, admin routes need the role.
+
+The routes are walked from url_map, here also for the CSRF check every post must pass
+(CSRFProtect is installed after the guard, in create_app); the sign-in's own use of
+`next` is in views/test_auth.py.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from form_service.models import StaffRole
 from form_service.review.guard import ADMIN_ENDPOINTS, PUBLIC_ENDPOINTS, safe_next
-
-from .conftest import csrf_token, make_staff, make_tip, sign_in
+from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.review.helpers import csrf_token, sign_in
 
 
 def concrete_routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -31,9 +36,9 @@ def test_the_allow_list_is_short_and_explicit() -> None:
 
 
 def test_every_other_route_redirects_a_visitor_to_sign_in(
-    review_app: Flask, review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_app: Flask, review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    make_tip(db, desk_key)
+    make_tip(db, desk_private_key)
     checked = 0
     for endpoint, method, path in concrete_routes(review_app):
         if endpoint in PUBLIC_ENDPOINTS:
@@ -46,10 +51,10 @@ def test_every_other_route_redirects_a_visitor_to_sign_in(
 
 
 def test_half_signed_in_staff_reach_only_the_second_factor_pages(
-    review_app: Flask, review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_app: Flask, review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
-    make_tip(db, desk_key)
+    account = make_staff(db, desk_private_key)
+    make_tip(db, desk_private_key)
     token = csrf_token(review_client, "/sign-in")
     review_client.post(
         "/sign-in", data={"csrf_token": token, "email": account.email, "password": account.password}
@@ -63,9 +68,9 @@ def test_half_signed_in_staff_reach_only_the_second_factor_pages(
 
 
 def test_a_reviewer_gets_403_on_every_admin_route(
-    review_app: Flask, review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_app: Flask, review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    sign_in(review_client, db, make_staff(db, desk_key, role=StaffRole.REVIEWER))
+    sign_in(review_client, db, make_staff(db, desk_private_key, role=StaffRole.REVIEWER))
     admin_routes = [r for r in concrete_routes(review_app) if r[0] in ADMIN_ENDPOINTS]
     assert {r[0] for r in admin_routes} == ADMIN_ENDPOINTS
     for endpoint, method, path in admin_routes:
@@ -73,9 +78,11 @@ def test_a_reviewer_gets_403_on_every_admin_route(
 
 
 def test_an_admin_reaches_the_admin_pages(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    sign_in(review_client, db, make_staff(db, desk_key, "admin@example.org", StaffRole.ADMIN))
+    sign_in(
+        review_client, db, make_staff(db, desk_private_key, "admin@example.org", StaffRole.ADMIN)
+    )
     assert review_client.get("/audit").status_code == 200
     assert review_client.get("/export").status_code == 405  # POST only
 
@@ -103,74 +110,17 @@ def test_next_inside_the_desk_is_kept() -> None:
     assert safe_next("/tips/4?x=1") == "/tips/4?x=1"
 
 
-def test_sign_in_with_next_returns_to_that_desk_page(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
-) -> None:
-    tip = make_tip(db, desk_key)
-    response = review_client.get(f"/tips/{tip.tip_id}")
-    assert response.headers["Location"] == f"/sign-in?next=/tips/{tip.tip_id}"
-    account = make_staff(db, desk_key)
-    token = csrf_token(review_client, f"/sign-in?next=/tips/{tip.tip_id}")
-    response = review_client.post(
-        "/sign-in",
-        data={
-            "csrf_token": token,
-            "email": account.email,
-            "password": account.password,
-            "next": f"/tips/{tip.tip_id}",
-        },
-    )
-    assert response.headers["Location"].startswith("/sign-in/code?next=")
-    from .conftest import next_code
-
-    token = csrf_token(review_client, response.headers["Location"])
-    response = review_client.post(
-        "/sign-in/code",
-        data={"csrf_token": token, "code": next_code(db, account), "next": f"/tips/{tip.tip_id}"},
-    )
-    assert response.headers["Location"] == f"/tips/{tip.tip_id}"
-
-
-def test_an_outside_next_is_dropped_at_sign_in(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
-) -> None:
-    account = make_staff(db, desk_key)
-    token = csrf_token(review_client, "/sign-in")
-    response = review_client.post(
-        "/sign-in",
-        data={
-            "csrf_token": token,
-            "email": account.email,
-            "password": account.password,
-            "next": "//evil.example/",
-        },
-    )
-    assert "evil" not in response.headers["Location"]
-
-
-def test_desk_responses_are_never_cached_and_locked_down(review_client: FlaskClient) -> None:
-    response = review_client.get("/sign-in")
-    assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["X-Frame-Options"] == "DENY"
-    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
-    assert "script-src" not in response.headers["Content-Security-Policy"]
-    page = response.get_data(as_text=True)
-    assert "<script" not in page
-    assert "style=" not in page
-
-
 def test_every_state_changing_route_needs_a_csrf_token(
-    review_app: Flask, review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_app: Flask, review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key, "admin@example.org", StaffRole.ADMIN)
+    account = make_staff(db, desk_private_key, "admin@example.org", StaffRole.ADMIN)
     response = review_client.post(
         "/sign-in", data={"email": account.email, "password": account.password}
     )
     assert response.status_code == 400
     assert "Form expired" in response.get_data(as_text=True)
     sign_in(review_client, db, account)
-    make_tip(db, desk_key)
+    make_tip(db, desk_private_key)
     posts = [(e, path) for e, method, path in concrete_routes(review_app) if method == "POST"]
     assert len(posts) >= 9
     for endpoint, path in posts:

@@ -1,4 +1,8 @@
-"""The desk speaks English and Japanese: Accept-Language, a switch, a saved preference."""
+"""The desk speaks English and Japanese: Accept-Language, a switch, a saved preference.
+
+A behaviour suite over the desk's catalog, pages and forms (no single module), so it keeps
+a behaviour name.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 
 from form_service.models import Staff
-
-from .conftest import make_staff, make_tip, sign_in
+from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.review.helpers import sign_in
 
 CATALOG = Path(__file__).parents[3] / "form_service/translations/ja/LC_MESSAGES"
 
@@ -29,10 +33,10 @@ def test_english_is_the_default(review_client: FlaskClient) -> None:
 
 
 def test_the_switch_changes_language_and_is_saved_for_the_staff_member(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
-    make_tip(db, desk_key)
+    account = make_staff(db, desk_private_key)
+    make_tip(db, desk_private_key)
     sign_in(review_client, db, account)
     switch = re.search(
         r'href="(/language/ja\?next=[^"]*)"', review_client.get("/").get_data(as_text=True)
@@ -53,10 +57,10 @@ def test_every_desk_string_has_a_japanese_translation() -> None:
 
 
 def test_form_choices_are_translated_too(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    tip = make_tip(db, desk_key)
-    sign_in(review_client, db, make_staff(db, desk_key))
+    tip = make_tip(db, desk_private_key)
+    sign_in(review_client, db, make_staff(db, desk_private_key))
     html = review_client.get(f"/tips/{tip.tip_id}", headers={"Accept-Language": "ja"}).get_data(
         as_text=True
     )

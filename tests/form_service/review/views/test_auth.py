@@ -1,23 +1,24 @@
-"""Sign-in, two factors, throttling and server-side sessions."""
+"""Sign-in through the pages: two factors, throttling, fresh sessions, sign-out, `next`.
+
+The session records' timeouts are in auth/test_sessions.py, the cookie's flags in
+test_headers.py, throttling across processes in auth/test_throttle.py.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from form_service.clock import utcnow
 from form_service.models import AuditEntry, Staff, StaffSession
 from form_service.review.auth import accounts, totp
-from form_service.settings import ReviewSettings
-
-from .conftest import csrf_token, make_staff, next_code, sign_in
+from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.review.helpers import csrf_token, next_code, sign_in
 
 
 def post_password(client: FlaskClient, email: str, password: str) -> tuple[int, str]:
@@ -37,10 +38,10 @@ def session_cookie(client: FlaskClient) -> str:
 
 
 def test_wrong_password_unknown_and_disabled_accounts_get_the_same_answer(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
-    other = make_staff(db, desk_key, "gone@example.org")
+    account = make_staff(db, desk_private_key)
+    other = make_staff(db, desk_private_key, "gone@example.org")
     accounts.disable_staff(db, other.email, "test")
     db.commit()
     answers = {
@@ -55,10 +56,10 @@ def test_wrong_password_unknown_and_disabled_accounts_get_the_same_answer(
 
 
 def test_five_failures_make_that_account_wait_but_not_others(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
-    bystander = make_staff(db, desk_key, "bystander@example.org")
+    account = make_staff(db, desk_private_key)
+    bystander = make_staff(db, desk_private_key, "bystander@example.org")
     for _ in range(5):
         assert "Wait" not in post_password(review_client, account.email, "not the password!")[1]
     status, page = post_password(review_client, account.email, account.password)
@@ -69,7 +70,7 @@ def test_five_failures_make_that_account_wait_but_not_others(
 
 
 def test_unknown_accounts_are_throttled_the_same_way(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
     for _ in range(5):
         post_password(review_client, "ghost@example.org", "whatever password")
@@ -77,9 +78,9 @@ def test_unknown_accounts_are_throttled_the_same_way(
 
 
 def test_first_sign_in_enrols_an_authenticator_from_the_page(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key, enrolled=False)
+    account = make_staff(db, desk_private_key, enrolled=False)
     status, _ = post_password(review_client, account.email, account.password)
     assert status == 302
     page = review_client.get("/sign-in/enrol").get_data(as_text=True)
@@ -102,9 +103,9 @@ def test_first_sign_in_enrols_an_authenticator_from_the_page(
 
 
 def test_a_totp_code_is_never_accepted_twice(
-    review_app: Flask, db: Session, desk_key: PrivateKey
+    review_app: Flask, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
+    account = make_staff(db, desk_private_key)
     assert account.secret is not None
     code = next_code(db, account)
     first, second = review_app.test_client(), review_app.test_client()
@@ -119,9 +120,9 @@ def test_a_totp_code_is_never_accepted_twice(
 
 
 def test_a_code_two_steps_away_is_refused(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
+    account = make_staff(db, desk_private_key)
     assert account.secret is not None
     post_password(review_client, account.email, account.password)
     stale = pyotp.TOTP(account.secret).at((totp.current_step() - 3) * 30)
@@ -131,9 +132,9 @@ def test_a_code_two_steps_away_is_refused(
 
 
 def test_a_cookie_replayed_after_sign_out_no_longer_works(
-    review_client: FlaskClient, review_app: Flask, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, review_app: Flask, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
+    account = make_staff(db, desk_private_key)
     sign_in(review_client, db, account)
     copied = session_cookie(review_client)
     token = csrf_token(review_client, "/")
@@ -147,9 +148,9 @@ def test_a_cookie_replayed_after_sign_out_no_longer_works(
 
 
 def test_sign_in_issues_a_new_session_id(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
+    account = make_staff(db, desk_private_key)
     review_client.get("/sign-in")
     before = session_cookie(review_client)
     post_password(review_client, account.email, account.password)
@@ -163,66 +164,10 @@ def test_sign_in_issues_a_new_session_id(
     assert half != full
 
 
-def test_idle_and_absolute_timeouts_end_the_session(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
-) -> None:
-    account = make_staff(db, desk_key)
-    sign_in(review_client, db, account)
-    assert review_client.get("/").status_code == 200
-    db.execute(update(StaffSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
-    db.commit()
-    assert review_client.get("/").status_code == 302
-    sign_in(review_client, db, account)
-    db.execute(update(StaffSession).values(created_at=utcnow() - timedelta(hours=12, minutes=1)))
-    db.commit()
-    assert review_client.get("/").status_code == 302
-
-
-def test_an_active_session_within_limits_survives(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
-) -> None:
-    sign_in(review_client, db, make_staff(db, desk_key))
-    db.execute(
-        update(StaffSession).values(
-            last_seen_at=utcnow() - timedelta(minutes=29), created_at=utcnow() - timedelta(hours=11)
-        )
-    )
-    db.commit()
-    assert review_client.get("/").status_code == 200
-
-
-def test_disabling_an_account_ends_its_sessions(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
-) -> None:
-    account = make_staff(db, desk_key)
-    sign_in(review_client, db, account)
-    accounts.disable_staff(db, account.email, "test")
-    db.commit()
-    assert review_client.get("/").status_code == 302
-    assert db.scalar(select(StaffSession)) is None
-
-
-def test_cookies_are_httponly_samesite_strict_and_secure_in_production(
-    review_settings: ReviewSettings, desk_key: PrivateKey, db: Session
-) -> None:
-    from dataclasses import replace
-
-    from form_service.review import create_app
-
-    app = create_app(replace(review_settings, cookie_secure=True), private_key=desk_key)
-    client = app.test_client()
-    header = client.get("/sign-in", base_url="https://desk.example").headers["Set-Cookie"]
-    assert header.startswith("desk_session=")
-    assert "HttpOnly" in header
-    assert "SameSite=Strict" in header
-    assert "Secure" in header
-    assert "Path=/" in header
-
-
 def test_sign_in_and_sign_out_are_audited_without_secrets(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key)
+    account = make_staff(db, desk_private_key)
     post_password(review_client, account.email, "a wrong password here")
     sign_in(review_client, db, account)
     token = csrf_token(review_client, "/")
@@ -231,3 +176,46 @@ def test_sign_in_and_sign_out_are_audited_without_secrets(
     assert actions[-3:] == ["sign_in.failure", "sign_in.success", "sign_out"]
     details = " ".join(e.detail for e in db.scalars(select(AuditEntry)))
     assert "wrong password" not in details
+
+
+def test_sign_in_with_next_returns_to_that_desk_page(
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
+) -> None:
+    tip = make_tip(db, desk_private_key)
+    response = review_client.get(f"/tips/{tip.tip_id}")
+    assert response.headers["Location"] == f"/sign-in?next=/tips/{tip.tip_id}"
+    account = make_staff(db, desk_private_key)
+    token = csrf_token(review_client, f"/sign-in?next=/tips/{tip.tip_id}")
+    response = review_client.post(
+        "/sign-in",
+        data={
+            "csrf_token": token,
+            "email": account.email,
+            "password": account.password,
+            "next": f"/tips/{tip.tip_id}",
+        },
+    )
+    assert response.headers["Location"].startswith("/sign-in/code?next=")
+    token = csrf_token(review_client, response.headers["Location"])
+    response = review_client.post(
+        "/sign-in/code",
+        data={"csrf_token": token, "code": next_code(db, account), "next": f"/tips/{tip.tip_id}"},
+    )
+    assert response.headers["Location"] == f"/tips/{tip.tip_id}"
+
+
+def test_an_outside_next_is_dropped_at_sign_in(
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
+) -> None:
+    account = make_staff(db, desk_private_key)
+    token = csrf_token(review_client, "/sign-in")
+    response = review_client.post(
+        "/sign-in",
+        data={
+            "csrf_token": token,
+            "email": account.email,
+            "password": account.password,
+            "next": "//evil.example/",
+        },
+    )
+    assert "evil" not in response.headers["Location"]

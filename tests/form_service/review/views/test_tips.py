@@ -1,4 +1,4 @@
-"""Inbox, tip page, workflow, notes and attachment downloads."""
+"""The inbox and the tip page: filters, search, inert text, workflow, notes, downloads."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from form_service.crypto import PlainAttachment
 from form_service.models import AuditEntry, StaffRole, Tip, TipNote, TipStatus, TipTopic
-
-from .conftest import csrf_token, make_staff, make_tip, sign_in
+from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.review.helpers import csrf_token, sign_in
 
 TODAY = dt.date.today()
 
@@ -31,16 +31,16 @@ def signed_in(
 
 
 def test_inbox_lists_newest_first_fifty_a_page_with_counts(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
     for day in range(55):
         make_tip(
             db,
-            desk_key,
+            desk_private_key,
             received_on=TODAY - dt.timedelta(days=day),
             status=TipStatus.CLOSED if day % 11 == 0 else TipStatus.NEW,
         )
-    signed_in(review_client, db, desk_key)
+    signed_in(review_client, db, desk_private_key)
     page = review_client.get("/").get_data(as_text=True)
     numbers = tip_numbers(page)
     assert len(numbers) == 50
@@ -53,17 +53,17 @@ def test_inbox_lists_newest_first_fifty_a_page_with_counts(
 
 
 def test_inbox_filters_by_every_clear_column_label_and_assignee(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
     old = make_tip(
         db,
-        desk_key,
+        desk_private_key,
         received_on=TODAY - dt.timedelta(days=40),
         language="ja",
         topic=TipTopic.PERSON,
     )
-    new = make_tip(db, desk_key, status=TipStatus.TRIAGED, topic=TipTopic.DOCUMENT)
-    signed_in(review_client, db, desk_key)
+    new = make_tip(db, desk_private_key, status=TipStatus.TRIAGED, topic=TipTopic.DOCUMENT)
+    signed_in(review_client, db, desk_private_key)
     token = csrf_token(review_client, f"/tips/{new.tip_id}")
     review_client.post(f"/tips/{new.tip_id}/labels", data={"csrf_token": token, "label": "urgent"})
     review_client.post(f"/tips/{new.tip_id}/assignee", data={"csrf_token": token, "assignee": "1"})
@@ -86,12 +86,12 @@ def test_inbox_filters_by_every_clear_column_label_and_assignee(
 
 
 def test_search_finds_text_inside_encrypted_tips_despite_hidden_characters(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    hit = make_tip(db, desk_key, fields={"message": "A white VAN near Niigata port"})
-    make_tip(db, desk_key, fields={"message": "nothing relevant"})
-    disguised = make_tip(db, desk_key, fields={"message": "NII\u200bGATA"})
-    signed_in(review_client, db, desk_key)
+    hit = make_tip(db, desk_private_key, fields={"message": "A white VAN near Niigata port"})
+    make_tip(db, desk_private_key, fields={"message": "nothing relevant"})
+    disguised = make_tip(db, desk_private_key, fields={"message": "NII\u200bGATA"})
+    signed_in(review_client, db, desk_private_key)
     assert tip_numbers(review_client.get("/?search=niigata").get_data(as_text=True)) == [hit.tip_id]
     assert tip_numbers(review_client.get("/?search=white+van").get_data(as_text=True)) == [
         hit.tip_id
@@ -114,11 +114,11 @@ XSS = [
 
 
 def test_tip_page_shows_every_field_inert(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
     tip = make_tip(
         db,
-        desk_key,
+        desk_private_key,
         fields={
             "message": "\n".join(XSS),
             "when_where": XSS[1],
@@ -126,7 +126,7 @@ def test_tip_page_shows_every_field_inert(
             "contact": XSS[6],
         },
     )
-    signed_in(review_client, db, desk_key)
+    signed_in(review_client, db, desk_private_key)
     page = review_client.get(f"/tips/{tip.tip_id}").get_data(as_text=True)
     assert "<script>alert" not in page
     assert "<img src=x" not in page
@@ -141,10 +141,10 @@ def test_tip_page_shows_every_field_inert(
 
 
 def test_every_tip_view_is_audited_without_content(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    tip = make_tip(db, desk_key, fields={"message": "secret sighting details"})
-    signed_in(review_client, db, desk_key)
+    tip = make_tip(db, desk_private_key, fields={"message": "secret sighting details"})
+    signed_in(review_client, db, desk_private_key)
     review_client.get(f"/tips/{tip.tip_id}")
     review_client.get(f"/tips/{tip.tip_id}")
     views = db.scalars(select(AuditEntry).where(AuditEntry.action == "tip.view")).all()
@@ -153,14 +153,14 @@ def test_every_tip_view_is_audited_without_content(
 
 
 def test_attachments_download_only_as_attachments_with_safe_names(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
     evil = PlainAttachment(
         b"<html><script>alert(1)</script></html>", "text/plain", '../../"evil".html'
     )
-    tip = make_tip(db, desk_key, files=[evil])
-    other = make_tip(db, desk_key)
-    signed_in(review_client, db, desk_key)
+    tip = make_tip(db, desk_private_key, files=[evil])
+    other = make_tip(db, desk_private_key)
+    signed_in(review_client, db, desk_private_key)
     page = review_client.get(f"/tips/{tip.tip_id}").get_data(as_text=True)
     assert "../../&#34;evil&#34;.html" in page
     attachment_id = tip.attachments[0].attachment_id
@@ -179,10 +179,10 @@ def test_attachments_download_only_as_attachments_with_safe_names(
 
 
 def test_a_tip_is_worked_from_new_to_closed_with_history(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    tip = make_tip(db, desk_key)
-    signed_in(review_client, db, desk_key)
+    tip = make_tip(db, desk_private_key)
+    signed_in(review_client, db, desk_private_key)
     url = f"/tips/{tip.tip_id}"
     token = csrf_token(review_client, url)
     for status in ("triaged", "in_progress", "forwarded"):
@@ -223,10 +223,10 @@ def test_a_tip_is_worked_from_new_to_closed_with_history(
 
 
 def test_labels_can_be_removed(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    tip = make_tip(db, desk_key)
-    signed_in(review_client, db, desk_key)
+    tip = make_tip(db, desk_private_key)
+    signed_in(review_client, db, desk_private_key)
     url = f"/tips/{tip.tip_id}"
     token = csrf_token(review_client, url)
     review_client.post(f"{url}/labels", data={"csrf_token": token, "label": "check"})
@@ -235,7 +235,7 @@ def test_labels_can_be_removed(
 
 
 def test_unknown_tips_are_404(
-    review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    signed_in(review_client, db, desk_key)
+    signed_in(review_client, db, desk_private_key)
     assert review_client.get("/tips/999").status_code == 404

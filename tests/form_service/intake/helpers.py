@@ -1,4 +1,4 @@
-"""Plain helpers of the tip service's tests: fetch a token, post a tip, read what was stored."""
+"""Helpers of the intake tests that use the form as a browser does: post, read, check."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from form_service.settings import Settings
 
 TOKEN_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 RECEIPT_PATTERN = re.compile(r'class="receipt-code"[^>]*>([0-9 ]+)<')
+# Text a tipster typed, which every failure must give back (assert_form_given_back).
+TYPED = {"message": "MARKER-MESSAGE 私は見ました", "when_where": "MARKER-WHERE 1978"}
 
 
 def form_token(client: Any, lang: str = "en") -> str:
@@ -79,3 +81,15 @@ def stored_tips(settings: Settings) -> list[Tip]:
 def opened_fields(private_key: PrivateKey, tip: Tip) -> dict[str, Any]:
     """Decrypt a stored tip's text as the desk would."""
     return open_tip(private_key, tip.sealed_key, tip.ciphertext)
+
+
+def assert_form_given_back(response: Any, status: int, notice: str) -> str:
+    """Check a re-shown form: status, notice, the typed text and a fresh token."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "no-store"
+    assert 'class="error-summary"' in html
+    assert notice in html
+    assert "MARKER-MESSAGE 私は見ました" in html and "MARKER-WHERE 1978" in html
+    assert TOKEN_PATTERN.search(html)
+    return html

@@ -1,4 +1,8 @@
-"""XSS payloads sent through the public form stay inert on every desk page that shows them."""
+"""XSS payloads sent through the public form stay inert on every desk page that shows them.
+
+A behaviour suite across both apps and every desk page, so it keeps a behaviour name; the
+escaping itself is tested in test_text.py.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from form_service.models import StaffRole, Tip
-from tests.form_service.helpers import post_tip
-
-from .conftest import csrf_token, make_staff, sign_in
+from tests.form_service.factories import make_staff
+from tests.form_service.intake.helpers import post_tip
+from tests.form_service.review.helpers import csrf_token, sign_in
 
 PAYLOADS = [
     "<script>alert('xss')</script>",
@@ -78,10 +82,10 @@ def assert_inert(html: str) -> None:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_each_payload_from_the_public_form_is_inert_on_the_tip_page(
-    intake_client: Any, review_client: FlaskClient, db: Session, desk_key: PrivateKey, payload: str
+    client: Any, review_client: FlaskClient, db: Session, desk_private_key: PrivateKey, payload: str
 ) -> None:
     response = post_tip(
-        intake_client,
+        client,
         message=payload + " <script>x</script> {{ 7*7 }}",
         when_where=payload,
         how_known=payload,
@@ -89,17 +93,19 @@ def test_each_payload_from_the_public_form_is_inert_on_the_tip_page(
     )
     assert response.status_code == 200
     tip_id = db.scalar(select(Tip.tip_id))
-    sign_in(review_client, db, make_staff(db, desk_key))
+    sign_in(review_client, db, make_staff(db, desk_private_key))
     assert_inert(review_client.get(f"/tips/{tip_id}").get_data(as_text=True))
 
 
 def test_payloads_stay_inert_in_labels_notes_search_and_the_audit_log(
-    intake_client: Any, review_client: FlaskClient, db: Session, desk_key: PrivateKey
+    client: Any, review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
     everything = "\n".join(PAYLOADS)
-    assert post_tip(intake_client, message=everything).status_code == 200
+    assert post_tip(client, message=everything).status_code == 200
     tip_id = db.scalar(select(Tip.tip_id))
-    sign_in(review_client, db, make_staff(db, desk_key, "admin@example.org", StaffRole.ADMIN))
+    sign_in(
+        review_client, db, make_staff(db, desk_private_key, "admin@example.org", StaffRole.ADMIN)
+    )
     url = f"/tips/{tip_id}"
     token = csrf_token(review_client, url)
     for payload in PAYLOADS[:3] + PAYLOADS[5:7]:

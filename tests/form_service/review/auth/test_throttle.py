@@ -1,4 +1,7 @@
-"""Sign-in throttling holds across two real desk processes sharing Redis."""
+"""Sign-in throttling holds across two real desk processes sharing Redis.
+
+Each process is desk_server.py, beside this file.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ import pytest
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 
-from .conftest import make_staff
+from form_service.settings import PROJECT_DIR, ReviewSettings
+from tests.form_service.factories import make_staff
 
 SERVER = Path(__file__).with_name("desk_server.py")
 
@@ -55,14 +59,16 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture
-def two_desks(desk_db_url: str, desk_key: PrivateKey, redis_url: str) -> Iterator[list[Browser]]:
+def two_desks(
+    review_settings: ReviewSettings, desk_private_key: PrivateKey, redis_url: str
+) -> Iterator[list[Browser]]:
     """Start two desk processes on the same database and Redis; stop them afterwards."""
     env = {
         "PATH": "/usr/bin:/bin",
-        "DESK_TEST_DB_URL": desk_db_url,
-        "DESK_TEST_PRIVATE_KEY": base64.b64encode(bytes(desk_key)).decode(),
+        "DESK_TEST_DB_URL": review_settings.database_url,
+        "DESK_TEST_PRIVATE_KEY": base64.b64encode(bytes(desk_private_key)).decode(),
         "DESK_TEST_RATELIMIT_URL": redis_url,
-        "PYTHONPATH": str(Path(__file__).parents[3]),
+        "PYTHONPATH": str(PROJECT_DIR),
     }
     processes = [
         subprocess.Popen([sys.executable, str(SERVER)], stdout=subprocess.PIPE, env=env, text=True)
@@ -81,10 +87,10 @@ def two_desks(desk_db_url: str, desk_key: PrivateKey, redis_url: str) -> Iterato
 
 @pytest.mark.redis
 def test_five_failures_spread_over_two_processes_lock_the_account_in_both(
-    two_desks: list[Browser], db: Session, desk_key: PrivateKey
+    two_desks: list[Browser], db: Session, desk_private_key: PrivateKey
 ) -> None:
-    account = make_staff(db, desk_key, f"{uuid.uuid4().hex[:10]}@example.org")
-    bystander = make_staff(db, desk_key, f"{uuid.uuid4().hex[:10]}@example.org")
+    account = make_staff(db, desk_private_key, f"{uuid.uuid4().hex[:10]}@example.org")
+    bystander = make_staff(db, desk_private_key, f"{uuid.uuid4().hex[:10]}@example.org")
     first, second = two_desks
     for desk in (first, second, first, second, first):
         status, page = desk.sign_in(account.email, "not the right password")

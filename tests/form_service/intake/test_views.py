@@ -1,13 +1,12 @@
-"""A tipster sends a tip and gets a receipt code; the tip is stored sealed, on both databases."""
+"""The intake's routes (views.py): a tipster sends a tip and gets a receipt code.
+
+The tip is stored sealed, on both databases; a tip that needs fixing comes back with its
+text. The failure paths are in test_errors.py.
+"""
 
 from __future__ import annotations
 
 import io
-import re
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +15,15 @@ from nacl.public import PrivateKey
 from form_service.clock import utc_today
 from form_service.crypto import open_attachment, receipt_hash
 from form_service.models import TipStatus, TipTopic
-from form_service.settings import PROJECT_DIR, Settings
-from tests.form_service.helpers import (
+from form_service.settings import Settings
+from tests.form_service.factories import jpeg_with_gps
+from tests.form_service.intake.helpers import (
     form_token,
     opened_fields,
     post_tip,
     receipt_code,
     stored_tips,
 )
-from tests.form_service.test_uploads import jpeg_with_gps
 
 LANGUAGES = {"en": "en", "ja": "ja", "ko": "ko", "zh-hans": "zh-Hans"}
 
@@ -215,38 +214,3 @@ def test_an_attachment_over_10_mb_is_refused_with_the_text_kept(
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "File 1 is larger than 10 MB" in html and "MARKER-KEPT" in html
-
-
-def test_uploads_never_go_to_a_temporary_file(
-    client: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("an upload was about to be written to a temporary file")
-
-    token = form_token(client)
-    for name in ("TemporaryFile", "NamedTemporaryFile", "SpooledTemporaryFile", "mkstemp"):
-        monkeypatch.setattr(tempfile, name, refuse)
-    files = [(io.BytesIO(b"x" * (4 * 1024 * 1024)), "big.txt", "text/plain")]
-    response = post_tip(client, token=token, attachments=files)
-    assert response.status_code == 200
-    assert len(stored_tips(settings)) == 1
-
-
-def test_the_form_links_the_same_fingerprinted_stylesheet_as_the_site(
-    client: Any, tmp_path: Path
-) -> None:
-    site = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pelican", "content", "-s", "site/pelicanconf.py", "-o", str(site)],
-        cwd=PROJECT_DIR,
-        check=True,
-        capture_output=True,
-    )
-    site_href = re.search(
-        r'<link rel="stylesheet" href="([^"]+)"',
-        (site / "en" / "index.html").read_text(encoding="utf-8"),
-    )
-    form_href = re.search(r'<link rel="stylesheet" href="([^"]+)"', client.get("/form/ja/").text)
-    assert site_href and form_href
-    assert "?v=" in site_href[1]
-    assert form_href[1] == site_href[1]

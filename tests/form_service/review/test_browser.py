@@ -1,7 +1,8 @@
 """A staff member works a tip in the system Chromium: sign-in with TOTP, triage, close, export.
 
 Every desk page visited is checked by axe-core (0 violations) and the Nu HTML Checker
-(0 errors).
+(0 errors). A behaviour suite (a person's journey through the whole desk), so it keeps a
+behaviour name rather than a module's.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from werkzeug.serving import make_server
 from form_service.crypto import PlainAttachment
 from form_service.models import StaffRole
 from form_service.review.auth import totp
-
-from .conftest import make_staff, make_tip
+from tests.form_service.factories import make_staff, make_tip
 
 pytestmark = pytest.mark.browser
 
@@ -68,17 +68,17 @@ def submit(page: Any, form_selector: str) -> None:
 def test_staff_member_signs_in_works_a_tip_to_closed_and_exports(
     desk_url: str,
     db: Session,
-    desk_key: PrivateKey,
+    desk_private_key: PrivateKey,
     browser: Any,
     axe_violations: Any,
     vnu_errors: Any,
     artifacts_dir: Path,
     db_url: str,
 ) -> None:
-    account = make_staff(db, desk_key, "admin@example.org", StaffRole.ADMIN, enrolled=False)
+    account = make_staff(db, desk_private_key, "admin@example.org", StaffRole.ADMIN, enrolled=False)
     tip = make_tip(
         db,
-        desk_key,
+        desk_private_key,
         fields={
             "message": "<script>alert(1)</script> seen at https://example.org \u202eexe.txt",
             "when_where": "1983, Niigata",
@@ -87,7 +87,7 @@ def test_staff_member_signs_in_works_a_tip_to_closed_and_exports(
         },
         files=[PlainAttachment(b"%PDF-1.4", "application/pdf", "scan.pdf")],
     )
-    make_tip(db, desk_key)
+    make_tip(db, desk_private_key)
     folder = artifacts_dir / f"review-browser-{'pg' if 'postgres' in db_url else 'sqlite'}"
     folder.mkdir(exist_ok=True)
     context = browser.new_context(accept_downloads=True, locale="en-GB")
