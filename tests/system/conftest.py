@@ -1,4 +1,4 @@
-"""The local production stack (deploy/stack.py), started once per test run, and an HTTPS client.
+"""The local production stack (python -m tools.stack), started once per test run, and a client.
 
 The stack listens on fixed loopback ports, so every xdist worker of a run shares one stack
 (see the `stack` fixture); the modules still carry xdist_group("stack") for when xdist can
