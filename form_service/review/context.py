@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import g, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from form_service.frame import Alternate, frame_context
 from form_service.models import SessionStage, StaffRole
@@ -35,16 +36,22 @@ def page_context() -> dict[str, Any]:
     staff = g.get("staff") if g.get("stage") == SessionStage.SIGNED_IN else None
     context = frame_context(
         language=current,
+        # Links for the language switcher only: the desk is never indexed, so it offers no
+        # hreflang alternates (they would point at the cookie-setting language switch).
         alternates=[
             Alternate(
                 item,
-                url=url_for("review.set_language", code=item.code, next=here),
+                url=None,
+                href=url_for("review.set_language", code=item.code, next=here),
                 current=item == current,
             )
             for item in languages
         ],
+        description=_("The staff desk of the Request for Information service: staff only."),
         robots="noindex, nofollow",
-        stylesheet=url_for("review.stylesheet"),
+        # The theme's own fingerprinted stylesheet, which nginx serves long-cached and
+        # precompressed on the desk's listener too (the desk app serves no static files).
+        stylesheet=desk().stylesheet_url,
     )
     context.update(
         signed_in=staff,

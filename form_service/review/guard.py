@@ -14,7 +14,7 @@ from form_service.review.state import db, desk
 
 # The only endpoints a visitor without a complete sign-in may reach. Everything else,
 # including routes added later, redirects to sign-in: the guard denies by default.
-PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "review.set_language", "review.stylesheet"})
+PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "review.set_language"})
 # Reachable after the password, before the second factor.
 SECOND_FACTOR_ENDPOINTS = frozenset(
     {"review.enrol_second_factor", "review.verify_second_factor", "review.sign_out"}

@@ -357,3 +357,15 @@ def test_our_error_pages_pass_axe(stack: Stack, browser: Any, axe_violations: An
             assert axe_violations(page) == [], url
     finally:
         context.close()
+
+
+def test_the_desk_gets_the_fingerprinted_stylesheet_long_cached_and_precompressed(
+    client: Client, stack: Stack
+) -> None:
+    page = client.get(stack.desk + "/staff/sign-in").text
+    href = page.split('<link rel="stylesheet" href="', 1)[1].split('"', 1)[0]
+    assert href.startswith("/theme/css/site.css?v=")
+    css = client.get(stack.desk + href, **{"Accept-Encoding": "gzip"})
+    assert css.status == 200
+    assert css.header("content-encoding") == "gzip"
+    assert css.header("cache-control") == "public, max-age=31536000, immutable"

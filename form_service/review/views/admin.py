@@ -1,8 +1,8 @@
-"""Dashboard, exports (admins, POST only), the audit log (admins) and the stylesheet."""
+"""Dashboard, exports (admins, POST only) and the audit log (admins)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request, send_file
+from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -66,12 +66,3 @@ def audit_log() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int) or 1
     entries, total = audit.audit_page(db(), to_audit_query(form), page)
     return render_template("review/audit.html", form=form, entries=entries, total=total, page=page)
-
-
-@bp.route("/site.css")
-def stylesheet() -> ResponseReturnValue:
-    """Serve the theme's one stylesheet, so the desk looks right as its own process too."""
-    path = desk().settings.theme_dir / "static" / "css" / "site.css"
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype="text/css", max_age=0)

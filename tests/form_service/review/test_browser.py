@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,15 +25,19 @@ from werkzeug.serving import make_server
 from form_service.crypto import PlainAttachment
 from form_service.models import StaffRole
 from form_service.review.auth import totp
+from form_service.settings import PROJECT_DIR
 from tests.form_service.factories import make_staff, make_tip
+from tools.devserver import StaticSite, make_dispatcher
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def desk_url(review_app: Flask) -> Iterator[str]:
-    """Serve the desk app on a free loopback port in a thread."""
-    server = make_server("127.0.0.1", 0, review_app, threaded=True)
+def desk_url(review_app: Flask, tmp_path: Path) -> Iterator[str]:
+    """Serve the desk and the theme's stylesheet (as nginx does) on a free loopback port."""
+    shutil.copytree(PROJECT_DIR / "theme" / "static", tmp_path / "site" / "theme")
+    app = make_dispatcher({"/theme": StaticSite(tmp_path / "site", ["en"])}, review_app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

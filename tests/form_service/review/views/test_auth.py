@@ -219,3 +219,14 @@ def test_an_outside_next_is_dropped_at_sign_in(
         },
     )
     assert "evil" not in response.headers["Location"]
+
+
+def test_the_sign_in_page_describes_itself_and_offers_no_hreflang_alternates(
+    review_client: FlaskClient,
+) -> None:
+    page = review_client.get("/sign-in").get_data(as_text=True)
+    assert '<meta name="description" content="' in page
+    # The language switch sets a cookie and redirects: never an alternate for search engines.
+    assert 'rel="alternate"' not in page
+    assert re.search(r'<a href="/language/ja\?next=/sign-in"[^>]*hreflang="ja"', page)
+    assert re.search(r'<link rel="stylesheet" href="/theme/css/site\.css\?v=[0-9a-f]{12}">', page)
