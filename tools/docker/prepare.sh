@@ -54,19 +54,42 @@ install_packages() {
 
 engine_up() { docker info >/dev/null 2>&1; }
 
+# Tell whether pid $2 is a running (not a zombie) process named $1.
+is_running() {
+  [ -n "$2" ] && [ "$(cat "/proc/$2/comm" 2>/dev/null)" = "$1" ] &&
+    [ "$(awk '{print $3}' "/proc/$2/stat" 2>/dev/null)" != Z ]
+}
+
+# Remove a pid file unless it names a running process called $1. An engine that was killed
+# leaves them behind, and dockerd then refuses to start, or waits for a containerd that is
+# gone, while any process (or a zombie) holds that number.
+drop_stale_pid_file() {
+  is_running "$1" "$(cat "$2" 2>/dev/null || true)" || rm -f "$2"
+}
+
 start_engine() {
   engine_up && return
   if [ "$(id -u)" -ne 0 ]; then
     log "the Docker engine is not running and only root can start it"
     exit 1
   fi
-  log "starting dockerd (log: $DOCKERD_LOG)"
-  # Its own session, so the engine outlives this script and the shell that called it.
-  setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  local pid
+  pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if is_running dockerd "$pid"; then
+    log "dockerd ($pid) runs but does not answer yet; waiting for it"
+  else
+    drop_stale_pid_file dockerd /var/run/docker.pid
+    drop_stale_pid_file containerd /var/run/docker/containerd/containerd.pid
+    log "starting dockerd (log: $DOCKERD_LOG)"
+    # Its own session, so the engine outlives this script and the shell that called it. (A
+    # script has no job control, so setsid runs dockerd in place and $! is its pid.)
+    setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    pid=$!
+  fi
   local deadline=$((SECONDS + ENGINE_WAIT_SECONDS))
   until engine_up; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "dockerd did not answer within ${ENGINE_WAIT_SECONDS}s; last lines of its log:"
+    if ! is_running dockerd "$pid" || [ $SECONDS -ge $deadline ]; then
+      log "dockerd stopped or did not answer within ${ENGINE_WAIT_SECONDS}s; its log ends:"
       tail -n 20 "$DOCKERD_LOG" >&2 || true
       exit 1
     fi

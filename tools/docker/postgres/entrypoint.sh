@@ -38,7 +38,11 @@ first_start() {
     for script in /docker-entrypoint-initdb.d/*; do
         case $script in
             *.sql) psql -v ON_ERROR_STOP=1 -U "$user" -d "$database" -q -f "$script" ;;
-            *.sh) . "$script" ;;
+            *.sh)
+                # Sourced, as upstream does, so a script sees $user and $database.
+                # shellcheck disable=SC1090  # the operator's scripts, found at run time
+                . "$script"
+                ;;
             *) ;;
         esac
     done
