@@ -59,11 +59,15 @@ extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ --no-location \
 	  --omit-header --sort-output -o theme/translations/messages.pot theme/templates site/plugins
 
-# Re-resolve the pinned dependencies (maintainers only; needs uv).
+# Re-resolve the pinned dependencies (maintainers only; needs uv): requirements.lock for
+# development and CI, and requirements-app.lock, the same pins without the extras (site, test
+# and lint tools), for the app image.
 lock: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --python-version 3.11 \
 	  -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+	  -c requirements.lock -o requirements-app.lock
 
 clean:
 	rm -rf output artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -33,7 +33,7 @@ MARKER = f"compose-marker-{uuid.uuid4().hex}"
 RECEIPT = re.compile(r'class="receipt-code"[^>]*>([0-9 ]+)<')
 TOTP_SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 # Image budgets with room to spare; the figures of a build are in artifacts/compose-stack.json.
-IMAGE_BUDGET_MB = {"abduction-ci/app:latest": 800, "abduction-ci/web:latest": 350}
+IMAGE_BUDGET_MB = {"abduction-ci/app:latest": 400, "abduction-ci/web:latest": 350}
 
 
 @pytest.fixture

@@ -320,3 +320,33 @@ def test_the_ci_override_changes_only_images_secrets_and_check_timing(tmp_path: 
         assert views[0] == views[1], name
     assert set(ci["secrets"]) == set(published["secrets"])
     assert ci["networks"] == published["networks"] and ci["volumes"] == published["volumes"]
+
+
+def pins(lock: Path) -> dict[str, tuple[str, frozenset[str]]]:
+    """Return a hash-pinned lock file's packages: name -> (version, hashes)."""
+    found: dict[str, tuple[str, frozenset[str]]] = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", lock.read_text()):
+        match = re.match(r"([A-Za-z0-9._-]+)==(\S+)", block)
+        if match:
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            found[name] = (match.group(2), frozenset(re.findall(r"sha256:[0-9a-f]{64}", block)))
+    return found
+
+
+def test_the_app_image_lock_is_the_full_lock_without_the_extras() -> None:
+    import tomllib
+
+    app, full = pins(ROOT / "requirements-app.lock"), pins(ROOT / "requirements.lock")
+    for name, pin in app.items():
+        assert full.get(name) == pin, f"{name} differs from requirements.lock"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {re.split(r"[<>=\[ ]", dep)[0].lower() for dep in project["dependencies"]}
+    assert wanted <= set(app)
+    extras = {
+        re.split(r"[<>=\[ ]", dep)[0].lower()
+        for deps in project["optional-dependencies"].values()
+        for dep in deps
+    }
+    # An extra that is also a runtime dependency's dependency may stay (none is, today).
+    assert not extras & set(app) - wanted, extras & set(app)
+    assert "COPY requirements-app.lock" in DOCKERFILE.read_text()
