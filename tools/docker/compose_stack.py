@@ -323,17 +323,29 @@ def up(stack: Stack, within: float = HEALTHY_WITHIN) -> float:
     """Start the stack from built images; return the seconds until every service is healthy."""
     expected = set(config(stack)["services"])
     started = time.monotonic()
-    # Compose itself waits for each depends_on condition (db healthy, migrate done, ...).
-    compose(stack, "up", "--detach", "--no-build", "--pull", "never", timeout=within)
+    try:
+        # Compose itself waits for each depends_on condition (db healthy, migrate done, ...).
+        compose(stack, "up", "--detach", "--no-build", "--pull", "never", timeout=within)
+    except StackError as error:
+        raise StackError(f"{error}\n{container_logs(stack)}") from None
     deadline = started + within
     while True:
         states = services(stack)
         if settled(states, expected):
             return time.monotonic() - started
         if failed(states) or time.monotonic() > deadline:
-            logs = compose(stack, "logs", "--no-color", "--tail", "40")
-            raise StackError(f"the stack did not become healthy: {json.dumps(states)}\n{logs}")
+            raise StackError(
+                f"the stack did not become healthy: {json.dumps(states)}\n{container_logs(stack)}"
+            )
         time.sleep(0.5)
+
+
+def container_logs(stack: Stack) -> str:
+    """Return the last lines each container logged, to say why a start failed."""
+    try:
+        return compose(stack, "logs", "--no-color", "--tail", "40")
+    except StackError as error:
+        return f"(no logs: {error})"
 
 
 def down(stack: Stack) -> None:

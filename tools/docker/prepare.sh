@@ -106,6 +106,10 @@ build_base_image() {
     log "$BASE_IMAGE is up to date"
     return
   fi
+  if [ "$(id -u)" -ne 0 ]; then
+    log "$BASE_IMAGE is missing and only root can debootstrap it"
+    exit 1
+  fi
   local root
   root=$(mktemp -d /var/tmp/debootstrap.XXXXXX)
   # shellcheck disable=SC2064  # expand now: the trap must remove this very folder
