@@ -260,6 +260,8 @@ def build_images(stack: Stack) -> list[Build]:
             [
                 "docker",
                 "build",
+                # No container of a failed step is left behind.
+                "--force-rm",
                 "--network",
                 "host",
                 "--label",

@@ -130,10 +130,15 @@ build_base_image() {
 }
 
 build_service_image() {
-  local image=$1 folder=$2 started=$SECONDS
-  # Classic builder (no buildx here); host network so apt reaches the Debian mirror.
-  DOCKER_BUILDKIT=0 docker build --quiet --network host --label "$LABEL" \
-    --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image" "$folder" >/dev/null
+  local image=$1 folder=$2 started=$SECONDS output
+  # Classic builder (no buildx here); host network so apt reaches the Debian mirror. Its
+  # output (and its deprecation notice) is shown only when the build fails.
+  if ! output=$(DOCKER_BUILDKIT=0 docker build --force-rm --network host --label "$LABEL" \
+    --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image" "$folder" 2>&1); then
+    printf '%s\n' "$output" | tail -n 30 >&2
+    log "building $image failed"
+    exit 1
+  fi
   log "built $image in $((SECONDS - started))s"
 }
 
