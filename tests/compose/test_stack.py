@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import secrets
+import shutil
 import subprocess
 import time
 import uuid
@@ -24,7 +26,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from form_service.review import totp
+from tests.conftest import require
 from tests.system.conftest import Client, Response, csrf_token
+from tests.system.test_observatory import OBSERVATORY, SCRIPT
 from tools.docker import compose_stack
 from tools.docker.compose_stack import Stack
 
@@ -283,3 +287,34 @@ def test_no_container_runs_as_root(stack: Stack) -> None:
         for line in top:
             uid = line.split()[1]
             assert uid != "0", f"{service}: {line}"
+
+
+@pytest.mark.parametrize(
+    ("name", "origin", "path"),
+    [("site", "public", "/en/"), ("form", "public", "/form/en/"), ("desk", "desk", "/staff/")],
+)
+def test_the_observatory_grades_the_containers_a_plus(
+    stack: Stack, artifacts_dir: Path, name: str, origin: str, path: str
+) -> None:
+    if shutil.which("node") is None or not (OBSERVATORY / "src" / "scanner" / "index.js").exists():
+        require("MDN HTTP Observatory", "node and npm ci --ignore-scripts are needed")
+    # npm ci --ignore-scripts skips the download of the HSTS preload list (none applies here).
+    preload = OBSERVATORY / "conf" / "hsts-preload.json"
+    if not preload.exists():
+        preload.write_text("{}\n")
+    https_port = compose_stack.HTTPS_PORT if origin == "public" else compose_stack.DESK_PORT
+    http_port = compose_stack.HTTP_PORT if origin == "public" else 0
+    result = subprocess.run(
+        ["node", str(SCRIPT), stack.host, str(https_port), str(http_port), path],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_EXTRA_CA_CERTS": str(stack.certificate)},
+        cwd=SCRIPT.parent,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    (artifacts_dir / f"observatory-compose-{name}.json").write_text(json.dumps(report, indent=2))
+    assert report["verified"] is True, "the certificate must be trusted, not skipped"
+    assert not {test: r["result"] for test, r in report["tests"].items() if not r["pass"]}
+    assert report["grade"] == "A+", report["score"]
