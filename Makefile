@@ -55,11 +55,15 @@ lint: $(VENV)/.installed
 extract: $(VENV)/.installed
 	$(BIN)/python -m tools.catalogs extract
 
-# Re-resolve the pinned dependencies (maintainers only; needs uv).
+# Re-resolve the pinned dependencies (maintainers only; needs uv): requirements.lock for
+# development and CI, and requirements-app.lock, the same pins without the extras (site, test
+# and lint tools), for the app image.
 lock: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --python-version 3.11 \
 	  -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+	  -c requirements.lock -o requirements-app.lock
 
 clean:
 	rm -rf output artifacts var .pytest_cache .mypy_cache .ruff_cache

