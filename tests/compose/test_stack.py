@@ -25,7 +25,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from form_service.review import totp
+from form_service.review.auth import totp
 from tests.conftest import require
 from tests.system.conftest import Client, Response, csrf_token
 from tests.system.test_observatory import OBSERVATORY, SCRIPT

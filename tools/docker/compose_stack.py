@@ -149,16 +149,18 @@ def write_secrets(stack: Stack) -> None:
     make_certificate(folder / "tls", stack.host)
     database_url = f"postgresql+psycopg://formservice:{password}@db:5432/formservice"
     shared = {
-        "FORM_SERVICE_RECEIPT_PEPPER": secrets.token_urlsafe(48),
         "FORM_SERVICE_DESK_PUBLIC_KEY": public_key,
         "FORM_SERVICE_DATABASE_URL": database_url,
     }
-    write_env(folder / "intake.env", {"FORM_SERVICE_SECRET_KEY": secrets.token_urlsafe(48)}, shared)
-    review = {
+    # Each app gets its own secrets only: the desk never sees the intake's key or pepper.
+    intake = {
         "FORM_SERVICE_SECRET_KEY": secrets.token_urlsafe(48),
-        "FORM_SERVICE_REVIEW_SECRET_KEY": secrets.token_urlsafe(48),
+        "FORM_SERVICE_RECEIPT_PEPPER": secrets.token_urlsafe(48),
     }
-    write_env(folder / "review.env", review, shared)
+    write_env(folder / "intake.env", intake, shared)
+    write_env(
+        folder / "review.env", {"FORM_SERVICE_REVIEW_SECRET_KEY": secrets.token_urlsafe(48)}, shared
+    )
     write_env(
         folder / "compose.env",
         {

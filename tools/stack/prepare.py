@@ -27,7 +27,7 @@ def openssl(*args: str) -> None:
     """Run the openssl command line tool quietly, failing loudly; its files are owner-only."""
     # umask, not a chmod afterwards: a private key is never readable by others, not even
     # for the moment between writing and changing its mode.
-    subprocess.run(["openssl", *args], check=True, capture_output=True, umask=0o077)  # noqa: S603,S607
+    subprocess.run(["openssl", *args], check=True, capture_output=True, umask=0o077)
 
 
 def make_certificates(folder: Path, host: str) -> None:
@@ -182,7 +182,7 @@ def migrate() -> None:
     """Run the migrations once, as the compose `migrate` service does."""
     env = {**shared_env(), "PATH": str(VENV_BIN)}
     command = [str(VENV_BIN / "form-service"), "db", "upgrade"]
-    subprocess.run(command, check=True, env=env, cwd=ROOT)  # noqa: S603 - fixed command
+    subprocess.run(command, check=True, env=env, cwd=ROOT)
 
 
 def prepare_apps(folder: Path, fresh: bool) -> None:

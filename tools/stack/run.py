@@ -145,7 +145,7 @@ def start(fresh: bool, test_routes: bool, site: Path) -> None:
             shutil.copyfile(ROOT / "tests" / "system" / "test-routes" / f"{block}.conf", extra)
     for name, (command, env, port) in processes().items():
         with (STACK / "logs" / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen(  # noqa: S603 (fixed commands built above)
+            process = subprocess.Popen(
                 command,
                 cwd=ROOT,
                 env={**os.environ, **env},
