@@ -23,8 +23,16 @@ from nacl.utils import random as random_bytes
 from form_service.settings import decode_public_key
 
 FORMAT_VERSION = 1
-RECEIPT_DIGITS = 20
-RECEIPT_GROUP = 4
+# 25 digits carry 83 bits, above the 80 bits a receipt needs to resist guessing offline if the
+# pepper leaks; codes of 20 digits (66 bits) were issued before and must keep opening their tip.
+RECEIPT_DIGITS = 25
+RECEIPT_GROUP = 5
+LEGACY_RECEIPT_DIGITS = 20
+RECEIPT_SEED_BYTES = 16
+# Longer input is not a code; refusing it before Unicode folding bounds the work per lookup.
+_RECEIPT_INPUT_LIMIT = 200
+# Dashes a phone keyboard or an input method may type between groups (NFKC keeps them apart).
+_RECEIPT_SEPARATORS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70")
 _META_LENGTH = struct.Struct(">I")
 # Plaintexts are padded to whole blocks before encryption, so the stored ciphertext shows
 # only roughly how long a tip or a file is (to the block), not its exact length.
@@ -126,19 +134,34 @@ def _pad(plain: bytes, block: int, filler: bytes) -> bytes:
     return plain + filler * (-len(plain) % block)
 
 
-def new_receipt_code() -> str:
-    """Make a random receipt code: 20 digits in groups of four."""
-    digits = f"{secrets.randbelow(10**RECEIPT_DIGITS):0{RECEIPT_DIGITS}d}"
-    return " ".join(
-        digits[start : start + RECEIPT_GROUP] for start in range(0, RECEIPT_DIGITS, RECEIPT_GROUP)
-    )
+def new_receipt_code(seed: bytes | None = None) -> str:
+    """Make a receipt code of 25 digits in groups of five, random or derived from a seed."""
+    if seed is None:
+        number = secrets.randbelow(10**RECEIPT_DIGITS)
+    else:
+        if len(seed) < RECEIPT_SEED_BYTES:
+            raise ValueError(f"a receipt seed needs at least {RECEIPT_SEED_BYTES} bytes")
+        # 256 bits reduced modulo 10**25: the bias is below 2**-170, far under any use.
+        digest = hashlib.sha256(b"form-service receipt v1\0" + seed).digest()
+        number = int.from_bytes(digest, "big") % 10**RECEIPT_DIGITS
+    return group_receipt_code(f"{number:0{RECEIPT_DIGITS}d}")
+
+
+def group_receipt_code(digits: str) -> str:
+    """Split a code's digits into groups (five for new codes, four for old ones) with spaces."""
+    size = RECEIPT_GROUP if len(digits) == RECEIPT_DIGITS else 4
+    return " ".join(digits[start : start + size] for start in range(0, len(digits), size))
 
 
 def normalize_receipt_code(text: str) -> str | None:
-    """Reduce a typed code to its digits (full-width digits too), or None if malformed."""
+    """Reduce a typed code to its 25 or 20 digits (full-width too), or None if malformed."""
+    if len(text) > _RECEIPT_INPUT_LIMIT:
+        return None
     folded = unicodedata.normalize("NFKC", text)
-    digits = "".join(char for char in folded if char not in " -\t\r\n")
-    if len(digits) != RECEIPT_DIGITS or not (digits.isascii() and digits.isdigit()):
+    digits = "".join(char for char in folded if not (char.isspace() or char in _RECEIPT_SEPARATORS))
+    if len(digits) not in (RECEIPT_DIGITS, LEGACY_RECEIPT_DIGITS):
+        return None
+    if not (digits.isascii() and digits.isdigit()):
         return None
     return digits
 

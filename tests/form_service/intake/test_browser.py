@@ -115,7 +115,7 @@ def test_a_tip_is_sent_without_javascript_in_each_language(
     assert navigation.value.status == 200
     assert navigation.value.headers["cache-control"] == "no-store"
     code_text = page.locator(".receipt-code").inner_text().strip()
-    assert len(code_text.replace(" ", "")) == 20
+    assert len(code_text.replace(" ", "")) == 25
     check("confirmation", navigation.value)
 
     [tip] = stored_tips(settings)
