@@ -40,7 +40,7 @@ test: $(VENV)/.installed node_modules/.installed catalogs
 
 # The production topology from local processes: nginx + TLS on 127.0.0.1:8443 (desk :8444),
 # two intake and one review gunicorn, on the local PostgreSQL and Redis (docs/deployment.md).
-stack: site catalogs
+stack: catalogs
 	$(BIN)/python -m tools.stack start
 
 stack-stop:

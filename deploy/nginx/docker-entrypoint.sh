@@ -1,19 +1,26 @@
 #!/bin/sh
 # Render deploy/nginx/ into an nginx prefix from the NGINX_* environment, then run the command.
-# The local stack does the same in Python (deploy/nginx_config.py); a system test renders both
+# The local stack does the same in Python (tools/stack/nginx.py); a system test renders both
 # from the same values and compares them. Only NGINX_* names are substituted, so nginx's own
 # $variables survive; a placeholder left without a value stops the container.
 set -eu
 source_dir=${NGINX_TEMPLATE_DIR:-/etc/nginx/project}
 prefix=${NGINX_PREFIX_DIR:-/tmp/nginx}
 
-mkdir -p "$prefix/conf.d" "$prefix/extra/public" "$prefix/extra/desk" "$prefix/logs" "$prefix/tmp"
+mkdir -p "$prefix/conf.d" "$prefix/extra/public" "$prefix/extra/desk" "$prefix/extra/tls" \
+    "$prefix/logs" "$prefix/tmp"
 names=$(env | sed -n 's/^\(NGINX_[A-Z0-9_]*\)=.*/${\1}/p' | tr '\n' ' ')
 envsubst "$names" < "$source_dir/nginx.conf.template" > "$prefix/nginx.conf"
 envsubst "$names" < "$source_dir/conf.d/tls.conf" > "$prefix/conf.d/tls.conf"
 cp "$source_dir/conf.d/security-headers.conf" "$source_dir/conf.d/proxy.conf" "$prefix/conf.d/"
 cp "$source_dir/ffdhe2048.pem" "$prefix/"
 cp -R "$source_dir/errors" "$prefix/"
+# The optional RSA certificate beside the main (ECDSA) one; tls.conf includes extra/tls/.
+rm -f "$prefix/extra/tls/rsa.conf"
+if [ -n "${NGINX_TLS_RSA_CERT:-}" ] && [ -n "${NGINX_TLS_RSA_KEY:-}" ]; then
+    printf 'ssl_certificate %s;\nssl_certificate_key %s;\n' \
+        "$NGINX_TLS_RSA_CERT" "$NGINX_TLS_RSA_KEY" > "$prefix/extra/tls/rsa.conf"
+fi
 
 if grep -n '\${NGINX_[A-Z0-9_]*}' "$prefix/nginx.conf" "$prefix/conf.d/tls.conf" >&2; then
     echo "docker-entrypoint.sh: the placeholders above have no NGINX_* value" >&2

@@ -186,6 +186,8 @@ def web_values(prefix: Path) -> dict[str, str]:
         {
             "NGINX_TLS_CERT": str(prefix / "cert.pem"),
             "NGINX_TLS_KEY": str(prefix / "key.pem"),
+            "NGINX_TLS_RSA_CERT": str(prefix / "rsa-cert.pem"),
+            "NGINX_TLS_RSA_KEY": str(prefix / "rsa-key.pem"),
             "NGINX_SITE_ROOT": str(prefix),
             "NGINX_ERROR_LOG": "stderr",
             "NGINX_INTAKE_SERVERS": "server 127.0.0.1:8000;",
@@ -221,6 +223,7 @@ def test_the_image_entrypoint_renders_what_the_stack_renders(tmp_path: Path) -> 
         "conf.d/proxy.conf",
         "ffdhe2048.pem",
         "errors/413.html",
+        "extra/tls/rsa.conf",
     ):
         assert (shell_prefix / name).read_text() == (python_prefix / name).read_text(), name
 

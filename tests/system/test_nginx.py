@@ -286,6 +286,27 @@ def test_tls_follows_the_intermediate_profile(stack: Stack) -> None:
     assert handshake(context(ssl.TLSVersion.TLSv1_2, "ECDHE-ECDSA-AES128-GCM-SHA256")) == "TLSv1.2"
 
 
+def test_both_certificates_are_served_ecdsa_and_rsa(stack: Stack) -> None:
+    parts = urlsplit(stack.public)
+
+    def served_certificate(ciphers: str) -> bytes | None:
+        ctx = ssl.create_default_context(cafile=str(stack.ca))
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(ciphers)
+        with (
+            socket.create_connection((parts.hostname, parts.port), timeout=5) as raw,
+            ctx.wrap_socket(raw, server_hostname=parts.hostname) as tls,
+        ):
+            return tls.getpeercert(binary_form=True)
+
+    def on_disk(name: str) -> bytes:
+        return ssl.PEM_cert_to_DER_cert((stack.ca.parent / name).read_text())
+
+    # A TLS 1.2 client that offers only one key type's suites gets that key type's certificate.
+    assert served_certificate("ECDHE-ECDSA-AES128-GCM-SHA256") == on_disk("cert.pem")
+    assert served_certificate("ECDHE-RSA-AES128-GCM-SHA256") == on_disk("rsa-cert.pem")
+
+
 def test_static_files_are_served_precompressed_and_pages_are_not(
     client: Client, stack: Stack
 ) -> None:
@@ -369,3 +390,15 @@ def test_the_desk_gets_the_fingerprinted_stylesheet_long_cached_and_precompresse
     assert css.status == 200
     assert css.header("content-encoding") == "gzip"
     assert css.header("cache-control") == "public, max-age=31536000, immutable"
+
+
+def test_the_stack_serves_a_site_built_for_its_own_origin(client: Client, stack: Stack) -> None:
+    page = client.get(stack.public + "/ja/international-recognition/").text
+    assert f'<link rel="canonical" href="{stack.public}/ja/' in page
+    assert f'hreflang="ko" href="{stack.public}/ko/' in page
+    assert "127.0.0.1:8000" not in page
+    robots = client.get(stack.public + "/robots.txt").text
+    assert f"Sitemap: {stack.public}/sitemap.xml" in robots
+    sitemap = client.get(stack.public + "/sitemap.xml").text
+    assert f"<loc>{stack.public}/</loc>" in sitemap
+    assert "127.0.0.1:8000" not in sitemap

@@ -38,7 +38,7 @@ def render_text(text: str, values: Mapping[str, str]) -> str:
 
 def render_prefix(prefix: Path, values: Mapping[str, str]) -> Path:
     """Write an nginx prefix (config, includes, error pages, temp folders); return the conf."""
-    for folder in ("conf.d", "extra/public", "extra/desk", "logs", "tmp"):
+    for folder in ("conf.d", "extra/public", "extra/desk", "extra/tls", "logs", "tmp"):
         (prefix / folder).mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source, target = NGINX_DIR / name, prefix / name
@@ -50,4 +50,13 @@ def render_prefix(prefix: Path, values: Mapping[str, str]) -> Path:
         text = render_text((NGINX_DIR / template).read_text(encoding="utf-8"), values)
         target = prefix / template.removesuffix(".template")
         target.write_text(text, encoding="utf-8")
+    rsa = prefix / "extra" / "tls" / "rsa.conf"
+    rsa.unlink(missing_ok=True)
+    if values.get("NGINX_TLS_RSA_CERT") and values.get("NGINX_TLS_RSA_KEY"):
+        # The optional second certificate, as the entrypoint writes it (tls.conf includes it).
+        rsa.write_text(
+            f"ssl_certificate {values['NGINX_TLS_RSA_CERT']};\n"
+            f"ssl_certificate_key {values['NGINX_TLS_RSA_KEY']};\n",
+            encoding="utf-8",
+        )
     return prefix / "nginx.conf"

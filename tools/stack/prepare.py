@@ -31,13 +31,15 @@ def openssl(*args: str) -> None:
 
 
 def make_certificates(folder: Path, host: str) -> None:
-    """Create a throwaway CA and a server certificate for host, unless they exist."""
-    ca_key, ca, key, csr, cert = (
-        folder / name for name in ("ca-key.pem", "ca.pem", "key.pem", "server.csr", "cert.pem")
-    )
-    if cert.exists() and ca.exists():
+    """Create a throwaway CA and two server certificates for host (ECDSA, RSA), unless they exist.
+
+    nginx serves both, as the TLS profile expects: ECDSA to clients that offer it, RSA to the
+    rest, so the tests exercise both halves of the cipher list.
+    """
+    ca_key, ca = folder / "ca-key.pem", folder / "ca.pem"
+    if all((folder / name).exists() for name in ("ca.pem", "cert.pem", "rsa-cert.pem")):
         return
-    # A CA plus a leaf, not one self-signed leaf: clients (Python's ssl, Node through
+    # A CA plus leaves, not one self-signed leaf: clients (Python's ssl, Node through
     # NODE_EXTRA_CA_CERTS) then verify the chain as they would a real one.
     openssl(
         "req",
@@ -60,43 +62,48 @@ def make_certificates(folder: Path, host: str) -> None:
         "-out",
         str(ca),
     )
-    openssl(
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-subj",
-        f"/CN={host}",
-        "-keyout",
-        str(key),
-        "-out",
-        str(csr),
-    )
     extensions = folder / "server.ext"
     extensions.write_text(
         f"subjectAltName=IP:{host},DNS:localhost\nbasicConstraints=critical,CA:FALSE\n"
         "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
     )
-    openssl(
-        "x509",
-        "-req",
-        "-in",
-        str(csr),
-        "-CA",
-        str(ca),
-        "-CAkey",
-        str(ca_key),
-        "-CAcreateserial",
-        "-days",
-        str(CERT_DAYS),
-        "-extfile",
-        str(extensions),
-        "-out",
-        str(cert),
-    )
+    leaves = {
+        "": ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+        "rsa-": ("-newkey", "rsa:2048"),
+    }
+    for prefix, new_key in leaves.items():
+        key, csr, cert = (
+            folder / f"{prefix}{name}" for name in ("key.pem", "server.csr", "cert.pem")
+        )
+        openssl(
+            "req",
+            "-new",
+            *new_key,
+            "-nodes",
+            "-subj",
+            f"/CN={host}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(csr),
+        )
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            str(csr),
+            "-CA",
+            str(ca),
+            "-CAkey",
+            str(ca_key),
+            "-CAcreateserial",
+            "-days",
+            str(CERT_DAYS),
+            "-extfile",
+            str(extensions),
+            "-out",
+            str(cert),
+        )
 
 
 def form_max_body() -> str:

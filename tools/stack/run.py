@@ -46,6 +46,8 @@ def nginx_values() -> dict[str, str]:
         "NGINX_DESK_LISTEN": f"{HOST}:{DESK_PORT}",
         "NGINX_TLS_CERT": str(STACK / "tls" / "cert.pem"),
         "NGINX_TLS_KEY": str(STACK / "tls" / "key.pem"),
+        "NGINX_TLS_RSA_CERT": str(STACK / "tls" / "rsa-cert.pem"),
+        "NGINX_TLS_RSA_KEY": str(STACK / "tls" / "rsa-key.pem"),
         "NGINX_SITE_ROOT": str(STACK / "site"),
         "NGINX_FORM_MAX_BODY": prepare.form_max_body(),
         "NGINX_ONION_ORIGIN": os.environ.get("STACK_ONION_ORIGIN", ""),
@@ -125,7 +127,7 @@ def pid_of(name: str) -> int | None:
     return pid
 
 
-def start(fresh: bool, test_routes: bool, site: Path) -> None:
+def start(fresh: bool, test_routes: bool) -> None:
     """Prepare certificates, site, database and config, then start every process."""
     if any(pid_of(name) for name in process_names()):
         sys.exit("the stack is running already: python -m tools.stack stop")
@@ -135,7 +137,7 @@ def start(fresh: bool, test_routes: bool, site: Path) -> None:
     for old_log in [*(STACK / "logs").glob("*.log"), *(STACK / "nginx" / "logs").glob("*.log")]:
         old_log.unlink()
     prepare.make_certificates(STACK / "tls", HOST)
-    copy_site(site)
+    build_site()
     prepare.prepare_apps(STACK / "secrets", fresh=fresh)
     render_prefix(STACK / "nginx", nginx_values())
     for block in ("public", "desk"):
@@ -160,14 +162,32 @@ def start(fresh: bool, test_routes: bool, site: Path) -> None:
     print(f"stack up: {state()['public']}/en/  desk {state()['desk']}/staff/")
 
 
-def copy_site(output: Path) -> None:
-    """Copy the built site into stack/site and precompress it for gzip_static."""
-    if not (output / "en" / "index.html").exists():
-        sys.exit(f"{output} holds no built site: run `make site` first")
+def build_site() -> None:
+    """Build the site into stack/site for the stack's own origin, and precompress it.
+
+    Not `make site`'s output/: that one is built for the development server's origin, and
+    its canonical, hreflang, sitemap and robots URLs would point there instead of here.
+    """
     site = STACK / "site"
-    shutil.rmtree(site, ignore_errors=True)
-    shutil.copytree(output, site)
-    # Readable by nginx's workers whoever they run as (a temp build folder may be 0700).
+    build = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pelican"),
+            str(ROOT / "content"),
+            "-s",
+            str(ROOT / "site" / "publishconf.py"),
+            "-o",
+            str(site),
+            "--fatal",
+            "warnings",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "SITE_ORIGIN": prepare.PUBLIC_ORIGIN},
+        capture_output=True,
+        text=True,
+    )
+    if build.returncode != 0:
+        sys.exit(f"the site did not build:\n{build.stdout[-3000:]}{build.stderr[-3000:]}")
+    # Readable by nginx's workers whoever they run as (a umask may have made it 0700).
     for path in [site, *site.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     precompress(site)
@@ -237,15 +257,9 @@ def main() -> None:
         action="store_true",
         help="add the system tests' error routes (tests/system/test-routes/)",
     )
-    parser.add_argument(
-        "--site",
-        type=Path,
-        default=ROOT / "output",
-        help="the built site to serve (default: output/, from `make site`)",
-    )
     args = parser.parse_args()
     if args.command == "start":
-        start(fresh=args.fresh, test_routes=args.test_routes, site=args.site)
+        start(fresh=args.fresh, test_routes=args.test_routes)
     elif args.command == "stop":
         stop()
     else:
