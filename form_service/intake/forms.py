@@ -46,6 +46,14 @@ UPLOAD_MESSAGES = {
     UploadProblem.UNREADABLE_IMAGE: _l(
         "File %(number)s could not be read as a picture. Attach another copy of it."
     ),
+    UploadProblem.IMAGE_TOO_LARGE: _l(
+        "File %(number)s is too large a picture for us to read. Attach a smaller copy of it: "
+        "at most 50 million pixels (WebP: 25 million), or 10 million for all the frames of an "
+        "animation together."
+    ),
+    UploadProblem.PICTURES_TOO_LARGE: _l(
+        "Your pictures are too large together for us to read. Attach fewer or smaller pictures."
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from form_service.clock import utc_today
 from form_service.crypto import open_attachment, receipt_hash
 from form_service.models import TipStatus, TipTopic
 from form_service.settings import Settings
+from tests.form_service.bombs import apng_bomb, gif_bomb, png_still, webp_animation
 from tests.form_service.factories import jpeg_with_gps
 from tests.form_service.intake.helpers import (
     form_token,
@@ -214,3 +215,34 @@ def test_an_attachment_over_10_mb_is_refused_with_the_text_kept(
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "File 1 is larger than 10 MB" in html and "MARKER-KEPT" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "declared", "build"),
+    [
+        ("bomb.gif", "image/gif", lambda: gif_bomb(3000, 3000, 60)),
+        ("bomb.png", "image/png", lambda: apng_bomb(3000, 3000, 60)),
+        ("bomb.webp", "image/webp", lambda: webp_animation(8, 8, 501)),
+    ],
+)
+def test_a_picture_bomb_is_refused_with_the_text_kept(
+    client: Any, settings: Settings, name: str, declared: str, build: Any
+) -> None:
+    files = [(io.BytesIO(build()), name, declared)]
+    response = post_tip(client, message="MARKER-KEPT", attachments=files)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "File 1 is too large a picture for us to read." in html
+    assert "MARKER-KEPT" in html
+    assert stored_tips(settings) == []
+
+
+def test_an_unreadable_picture_is_refused_with_the_text_kept(
+    client: Any, settings: Settings
+) -> None:
+    files = [(io.BytesIO(png_still(64, 64, broken=True)), "photo.png", "image/png")]
+    response = post_tip(client, message="MARKER-KEPT", attachments=files)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "File 1 could not be read as a picture" in html and "MARKER-KEPT" in html
+    assert stored_tips(settings) == []
