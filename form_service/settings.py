@@ -25,6 +25,11 @@ ENVIRONMENTS = ("production", "development")
 MIN_CSRF_TIME_LIMIT = 24 * 3600
 MIN_SECRET_LENGTH = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# How `form-service notify` talks to the mail server: STARTTLS on the submission port,
+# TLS from the first byte (port 465), or plain (a relay on the same host only).
+NOTIFY_TLS_MODES = ("starttls", "tls", "none")
+# "always": one identical message every period; "activity": only when something arrived.
+NOTIFY_MODES = ("always", "activity")
 
 
 class SettingsError(ValueError):
@@ -75,6 +80,11 @@ def _to_str(name: str, raw: str) -> str:
 def _to_secret(name: str, raw: str) -> str:
     """Keep a secret exactly as given."""
     return raw
+
+
+def _to_list(name: str, raw: str) -> tuple[str, ...]:
+    """Split a comma-separated environment value into its non-empty items."""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 def _to_path(name: str, raw: str) -> Path:
@@ -232,6 +242,16 @@ class ReviewSettings(Settings):
     absolute_hours: int = 12
     # Failed sign-in attempts allowed per account per minute before it must wait.
     attempts_per_minute: int = 5
+    # Content-free notifications (`form-service notify`); off while no host is set.
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int = 587
+    notify_smtp_tls: str = "starttls"
+    notify_smtp_user: str | None = None
+    notify_smtp_password_file: Path | None = None
+    notify_from: str | None = None
+    notify_recipients: tuple[str, ...] = ()
+    notify_period_days: int = 1
+    notify_mode: str = "always"
 
     VARIABLES: ClassVar[tuple[Variable, ...]] = (
         Variable("REVIEW_SECRET_KEY", "secret_key", _to_secret, required=True),
@@ -240,6 +260,15 @@ class ReviewSettings(Settings):
         Variable("DESK_PASSPHRASE", "desk_passphrase", _to_secret),
         Variable("DESK_PUBLIC_KEY", "desk_public_key", _to_str),
         Variable("RETENTION_DAYS", "retention_days", _to_int),
+        Variable("NOTIFY_SMTP_HOST", "notify_smtp_host", _to_str),
+        Variable("NOTIFY_SMTP_PORT", "notify_smtp_port", _to_int),
+        Variable("NOTIFY_SMTP_TLS", "notify_smtp_tls", _to_str),
+        Variable("NOTIFY_SMTP_USER", "notify_smtp_user", _to_str),
+        Variable("NOTIFY_SMTP_PASSWORD_FILE", "notify_smtp_password_file", _to_path),
+        Variable("NOTIFY_FROM", "notify_from", _to_str),
+        Variable("NOTIFY_RECIPIENTS", "notify_recipients", _to_list),
+        Variable("NOTIFY_PERIOD_DAYS", "notify_period_days", _to_int),
+        Variable("NOTIFY_MODE", "notify_mode", _to_str),
     )
 
     def problems(self) -> list[str]:
@@ -252,7 +281,37 @@ class ReviewSettings(Settings):
             problems.append(f"{PREFIX}RETENTION_DAYS must be at least 1")
         if self.idle_minutes < 1 or self.absolute_hours < 1 or self.attempts_per_minute < 1:
             problems.append("session lifetimes and the sign-in attempt limit must be positive")
+        return problems + self._notify_problems()
+
+    def _notify_problems(self) -> list[str]:
+        """Check the notification settings, but only once a mail server is named."""
+        if not self.notify_smtp_host:
+            return []
+        problems = []
+        if self.notify_smtp_tls not in NOTIFY_TLS_MODES:
+            problems.append(f"{PREFIX}NOTIFY_SMTP_TLS must be one of {', '.join(NOTIFY_TLS_MODES)}")
+        if self.notify_mode not in NOTIFY_MODES:
+            problems.append(f"{PREFIX}NOTIFY_MODE must be one of {', '.join(NOTIFY_MODES)}")
+        if not 0 < self.notify_smtp_port < 65536:
+            problems.append(f"{PREFIX}NOTIFY_SMTP_PORT must be a port number")
+        if self.notify_period_days < 1:
+            problems.append(f"{PREFIX}NOTIFY_PERIOD_DAYS must be at least 1")
+        if not self.notify_from or "@" not in self.notify_from:
+            problems.append(f"{PREFIX}NOTIFY_FROM must be an e-mail address")
+        if not self.notify_recipients or any("@" not in r for r in self.notify_recipients):
+            problems.append(f"{PREFIX}NOTIFY_RECIPIENTS must list e-mail addresses")
+        if (self.notify_smtp_user is None) != (self.notify_smtp_password_file is None):
+            problems.append(f"{PREFIX}NOTIFY_SMTP_USER and NOTIFY_SMTP_PASSWORD_FILE go together")
+        local = self.notify_smtp_host in {"localhost", "127.0.0.1", "::1"}
+        if self.environment == "production" and self.notify_smtp_tls == "none" and not local:
+            problems.append("plain SMTP is allowed only to a mail server on this host")
         return problems
+
+    def read_notify_password(self) -> str | None:
+        """Return the mail server password from its file, or None without one."""
+        if self.notify_smtp_password_file is None:
+            return None
+        return self.notify_smtp_password_file.read_text(encoding="utf-8").rstrip("\n")
 
     def read_passphrase(self) -> str | None:
         """Return the desk key's passphrase: from its file (preferred) or the variable."""

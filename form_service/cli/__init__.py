@@ -1,4 +1,4 @@
-"""The `form-service` console command: database, keys, secrets, staff, retention, audit.
+"""The `form-service` console command: database, keys, secrets, staff, retention, audit, notices.
 
 Each module below defines its commands and lists them in COMMANDS; this package only puts
 them under one group. Imports flow one way: the CLI uses the core and both apps' domain
@@ -11,7 +11,7 @@ import os
 
 import click
 
-from form_service.cli import db, desk, keys, staff
+from form_service.cli import db, desk, keys, notify, staff
 
 
 @click.group()
@@ -31,7 +31,7 @@ def cli(dev: bool) -> None:
         bootstrap(default_instance_dir(), port)
 
 
-for _module in (db, keys, staff, desk):
+for _module in (db, keys, staff, desk, notify):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

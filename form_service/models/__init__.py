@@ -7,6 +7,7 @@ then all see the same schema, whichever model they use first.
 from form_service.models.audit import AuditEntry
 from form_service.models.base import Base
 from form_service.models.desk import TipChange, TipChangeKind, TipLabel, TipNote, TipTriage
+from form_service.models.notify import NotifyState
 from form_service.models.staff import SessionStage, Staff, StaffRole, StaffSession
 from form_service.models.tips import Attachment, Tip, TipStatus, TipTopic
 
@@ -14,6 +15,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "NotifyState",
     "SessionStage",
     "Staff",
     "StaffRole",

@@ -4,6 +4,7 @@
         -> settings -> intake_app -> client                  (the public intake)
         -> append_only_audit_log -> review_settings -> review_app -> review_client, db
                                                              (the staff desk)
+    smtp_sink                                                (a real SMTP server on loopback)
 
 Factories (make_settings, make_staff, make_tip, ...) live in factories.py; page helpers in
 intake/helpers.py and review/helpers.py. CSRF stays on: helpers read the token from the
@@ -28,6 +29,7 @@ from form_service import migrate
 from form_service.frame import STATE_KEY
 from form_service.settings import IntakeSettings, ReviewSettings
 from tests.form_service.factories import make_review_settings, make_settings
+from tests.form_service.smtp import Sink, running_sink
 from tools.catalogs import compile_all
 
 
@@ -156,3 +158,13 @@ def db(review_app: Flask) -> Iterator[Session]:
     """Open a session on the test database (for factories and checks)."""
     with review_app.extensions[STATE_KEY].session_factory() as session:
         yield session
+
+
+# --- Mail ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[Sink]:
+    """Run a real SMTP server on loopback for one test and hand over what it received."""
+    with running_sink() as sink:
+        yield sink
