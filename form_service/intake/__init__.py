@@ -13,10 +13,13 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from form_service import frame
+from form_service.clock import SYSTEM_CLOCK, Clock
 from form_service.crypto import load_public_key
 from form_service.db import make_write_lock
+from form_service.intake.check_views import bp as check_bp
+from form_service.intake.checks import LocalLimits, make_sessions
 from form_service.intake.limits import make_limiter
-from form_service.intake.pages import current_language
+from form_service.intake.pages import current_language, format_day
 from form_service.intake.request import (
     MAX_BODY_BYTES,
     MAX_FIELD_BYTES,
@@ -31,7 +34,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 DOMAIN = "intake"
 
 
-def create_app(settings: IntakeSettings | None = None) -> Flask:
+def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLOCK) -> Flask:
     """Create the public intake app from settings (read from the environment if None)."""
     settings = settings or IntakeSettings.from_env()
     frame.configure_logging(settings)
@@ -57,6 +60,7 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
     )
     frame.configure_babel(app, settings, DOMAIN, languages[0].locale)
     frame.configure_jinja(app, TEMPLATES_DIR, settings.theme_dir)
+    app.jinja_env.filters["format_day"] = format_day
     engine, session_factory = frame.open_database(settings)
     frame.install_state(
         app,
@@ -67,7 +71,10 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
             session_factory=session_factory,
             stylesheet_url=frame.theme_stylesheet(settings),
             write_lock=make_write_lock(settings),
+            clock=clock,
             desk_public_key=load_public_key(settings.desk_public_key),
+            check_sessions=make_sessions(settings.ratelimit_storage_url, clock),
+            lookup_limits=LocalLimits(clock).spend,
         ),
     )
     Babel(app, locale_selector=lambda: current_language().locale)
@@ -76,6 +83,7 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
     limiter.limit(settings.ratelimit_submit, methods=["POST"])(bp)
     CSRFProtect(app)
     app.register_blueprint(bp)
+    app.register_blueprint(check_bp)
     app.after_request(never_cache)
     if settings.proxy_fix_x_for:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_x_for)  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g, render_template, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from form_service.frame import Alternate, Crumb, frame_context
@@ -89,3 +90,8 @@ def render_cached(
     for slot, value in slots.items():
         html = html.replace(slot, value)
     return Response(html, mimetype="text/html")
+
+
+def format_day(day: object) -> str:
+    """Write a day in the page's language (the only date a tipster is ever shown)."""
+    return str(format_date(day, "long"))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from nacl.public import PublicKey
 
 from form_service.frame import AppState, current_state
+from form_service.intake.checks import CheckSessions, Spend
 from form_service.settings import IntakeSettings
 
 
@@ -19,6 +20,9 @@ class IntakeState(AppState):
     settings: IntakeSettings
     write_lock: Callable[[], AbstractContextManager[None]]
     desk_public_key: PublicKey
+    # Sessions after a receipt lookup, and the lookup's limits (per session and overall).
+    check_sessions: CheckSessions
+    lookup_limits: Spend
     # Rendered pages that hold no request data, per language, with slots for the one
     # value that changes (the CSRF token, the receipt code): see pages.render_cached.
     page_cache: dict[tuple[str, str], str] = field(default_factory=dict)

@@ -1,4 +1,7 @@
-"""Store a new tip: seal it to the desk, hash its receipt code, keep only the day."""
+"""Store a new tip: seal it to the desk, hash its receipt code, keep only the day.
+
+It also stores the tip's reply key (form_service.replykeys): the public half only.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from sqlalchemy import Engine, exc, insert
 from form_service.clock import SYSTEM_CLOCK, Clock
 from form_service.crypto import PlainAttachment, new_receipt_code, receipt_hash, seal_tip
 from form_service.db import WriteLockTimeout
-from form_service.models import Attachment, Tip, TipStatus, TipTopic
+from form_service.models import Attachment, Tip, TipReplyKey, TipStatus, TipTopic
+from form_service.replykeys import new_reply_key
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -40,6 +44,8 @@ def store_tip(
     """Seal and store a tip in one transaction; return its receipt code (never stored)."""
     code = new_receipt_code()
     sealed = seal_tip(public_key, new_tip.fields, new_tip.attachments)
+    # Only the public half is stored: the desk seals replies to it, the code opens them.
+    reply_key = new_reply_key(code)
     row = {
         "received_on": clock.today(),
         "language": new_tip.language,
@@ -53,6 +59,10 @@ def store_tip(
         # Core statements: a third of the ORM's cost on the one hot write path.
         with write_lock(), engine.begin() as connection:
             tip_id = connection.execute(INSERT_TIP, row).scalar_one()
+            connection.execute(
+                INSERT_REPLY_KEY,
+                {"tip_id": tip_id, "salt": reply_key.salt, "public_key": reply_key.public_key},
+            )
             if sealed.attachments:
                 connection.execute(
                     INSERT_ATTACHMENT,
@@ -71,3 +81,4 @@ def store_tip(
 TIPS = Tip.metadata.tables["tips"]
 INSERT_TIP = insert(TIPS).returning(TIPS.c.tip_id)
 INSERT_ATTACHMENT = insert(Attachment.metadata.tables["attachments"])
+INSERT_REPLY_KEY = insert(TipReplyKey.metadata.tables["tip_reply_keys"])

@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
 
+from form_service.intake.check_forms import ReceiptForm
+from form_service.intake.check_views import show_lookup
 from form_service.intake.forms import TipForm
 from form_service.intake.pages import current_language, render_cached, render_page
 from form_service.intake.salvage import salvage_text_fields
@@ -141,6 +143,8 @@ def is_tip_post() -> bool:
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error: CSRFError) -> Response:
     """Give the form back with its text when the token expired or the cookie is gone."""
+    if (request.endpoint or "").startswith("check."):
+        return show_lookup(ReceiptForm(formdata=None), notice="expired", status=400)
     if not is_tip_post():
         return show_error(400)
     return show_form(posted_form(posted_text()), status=400, notice="expired")

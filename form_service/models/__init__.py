@@ -7,6 +7,13 @@ then all see the same schema, whichever model they use first.
 from form_service.models.audit import AuditEntry
 from form_service.models.base import Base
 from form_service.models.desk import TipChange, TipChangeKind, TipLabel, TipNote, TipTriage
+from form_service.models.messages import (
+    MessageAttachment,
+    MessageDirection,
+    ReplyTemplate,
+    TipMessage,
+    TipReplyKey,
+)
 from form_service.models.notify import NotifyState
 from form_service.models.staff import SessionStage, Staff, StaffRole, StaffSession
 from form_service.models.tips import Attachment, Tip, TipStatus, TipTopic
@@ -15,7 +22,10 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "MessageAttachment",
+    "MessageDirection",
     "NotifyState",
+    "ReplyTemplate",
     "SessionStage",
     "Staff",
     "StaffRole",
@@ -24,7 +34,9 @@ __all__ = [
     "TipChange",
     "TipChangeKind",
     "TipLabel",
+    "TipMessage",
     "TipNote",
+    "TipReplyKey",
     "TipStatus",
     "TipTopic",
     "TipTriage",

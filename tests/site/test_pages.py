@@ -16,7 +16,9 @@ from tests.site.conftest import LANG_CODES, LANGUAGES, SITE_ORIGIN, SLUGS, Built
 HTML_LANG = {lang["code"]: lang["html_lang"] for lang in LANGUAGES}
 ALL_PAGES = [(lang, slug) for lang in LANG_CODES for slug in SLUGS]
 # Routes served by the form service, not by the static build.
-SERVICE_ROUTES = {f"/form/{lang}/" for lang in LANG_CODES}
+SERVICE_ROUTES = {f"/form/{lang}/" for lang in LANG_CODES} | {
+    f"/form/{lang}/check/" for lang in LANG_CODES
+}
 IR_ANCHORS = [
     "united-nations",
     "general-assembly",
@@ -242,6 +244,7 @@ def test_the_form_links_go_to_the_service_in_the_same_language(built_site: Built
     for lang in LANG_CODES:
         soup = built_site.soup(page_path(lang, "request-for-information"))
         assert soup.find("main").find("a", href=f"/form/{lang}/") is not None
+        assert soup.find("main").find("a", href=f"/form/{lang}/check/") is not None
 
 
 # Elements and attributes that make a browser fetch something by itself.

@@ -44,7 +44,14 @@ def test_importing_and_creating_the_intake_never_loads_the_desk(tmp_path: object
 
 def test_the_intake_registers_only_public_routes(intake_app: object) -> None:
     rules = {rule.rule for rule in intake_app.url_map.iter_rules()}  # type: ignore[attr-defined]
-    assert rules == {"/form/", "/form/<lang>/"}
+    assert rules == {
+        "/form/",
+        "/form/<lang>/",
+        "/form/<lang>/check/",
+        "/form/<lang>/check/more",
+        "/form/<lang>/check/delete",
+        "/form/<lang>/check/leave",
+    }
 
 
 def test_the_intake_app_holds_no_private_key(intake_app: object) -> None:

@@ -1,0 +1,294 @@
+"""The check pages (check_views.py): a tipster comes back with the code, reads, adds, leaves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+import pytest
+from nacl.public import PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from form_service.clock import FixedClock
+from form_service.crypto import open_tip, seal_tip
+from form_service.db import make_engine
+from form_service.models import MessageAttachment, Staff, StaffRole, Tip, TipMessage, TipReplyKey
+from form_service.review import replies
+from form_service.settings import IntakeSettings
+from tests.form_service.intake.helpers import TOKEN_PATTERN, multipart, post_tip, receipt_code
+
+CHECK = "/form/en/check/"
+
+
+def token_of(client: Any, path: str = CHECK) -> str:
+    """Load a page and return its first CSRF token."""
+    match = TOKEN_PATTERN.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def full_width(code: str) -> str:
+    """Write a code's digits as full-width digits, as a Japanese input method types them."""
+    return "".join(chr(0xFF10 + int(char)) if char.isdigit() else char for char in code)
+
+
+def look_up(client: Any, code: str, lang: str = "en") -> Any:
+    """Type a code into the lookup form and post it."""
+    path = f"/form/{lang}/check/"
+    return client.post(path, data={"csrf_token": token_of(client, path), "receipt": code})
+
+
+def desk_reply(settings: IntakeSettings, key: PrivateKey, text: str, day: dt.date) -> str:
+    """Write a reply on the only tip as the desk does, through replies.send_reply."""
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as db:
+            staff = db.scalar(select(Staff)) or Staff(
+                email="desk@example.org",
+                role=StaffRole.REVIEWER,
+                password_hash="unusable",  # noqa: S106 - no one signs in as this account
+            )
+            db.add(staff)
+            db.flush()
+            tip = db.scalars(select(Tip)).one()
+            message_id = replies.send_reply(db, tip, staff, key, text, day)
+            db.commit()
+            return message_id
+    finally:
+        engine.dispose()
+
+
+def rows(settings: IntakeSettings, model: Any) -> list[Any]:
+    """Return every row of a table."""
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as db:
+            return list(db.scalars(select(model)))
+    finally:
+        engine.dispose()
+
+
+def test_the_round_trip_reply_follow_up_file_and_deletion(
+    client: Any, settings: IntakeSettings, desk_private_key: PrivateKey
+) -> None:
+    code = receipt_code(post_tip(client))
+    desk_reply(settings, desk_private_key, "MARKER-REPLY: which year?", dt.date(2026, 12, 2))
+
+    response = look_up(client, full_width(code).replace(" ", "-"))
+    assert response.status_code == 303
+    page = client.get(CHECK).get_data(as_text=True)
+    assert "MARKER-REPLY: which year?" in page
+    assert "Received" in page and "Leave" in page
+
+    data = {"csrf_token": TOKEN_PATTERN.search(page).group(1), "message": "MARKER-MORE 1984"}  # type: ignore[union-attr]
+    data["attachments"] = [(__import__("io").BytesIO(b"notes\n"), "notes.txt", "text/plain")]
+    body, content_type = multipart(data)
+    sent = client.post(CHECK + "more", data=body, content_type=content_type)
+    assert sent.status_code == 303
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Your message, sent on" in page
+    assert "MARKER-MORE" not in page  # sealed to the desk: the intake cannot show it back
+
+    [follow_up] = [m for m in rows(settings, TipMessage) if m.direction == "to_desk"]
+    assert open_tip(desk_private_key, follow_up.sealed_key, follow_up.ciphertext) == {
+        "message": "MARKER-MORE 1984"
+    }
+    assert len(rows(settings, MessageAttachment)) == 1
+
+    [reply] = [m for m in rows(settings, TipMessage) if m.direction == "to_tipster"]
+    token = TOKEN_PATTERN.search(page).group(1)  # type: ignore[union-attr]
+    deleted = client.post(
+        CHECK + "delete", data={"csrf_token": token, "message_id": reply.message_id}
+    )
+    assert deleted.status_code == 303
+    page = client.get(deleted.headers["Location"]).get_data(as_text=True)
+    assert "MARKER-REPLY" not in page and "You deleted this reply." in page
+    [reply] = [m for m in rows(settings, TipMessage) if m.direction == "to_tipster"]
+    assert reply.tipster_ciphertext is None and reply.deleted_on is not None
+
+
+def test_an_old_twenty_digit_receipt_opens_its_tip_and_gets_a_reply_key(
+    client: Any, settings: IntakeSettings, desk_private_key: PrivateKey
+) -> None:
+    code = "1234 5678 9012 3456 7890"
+    digest = hmac.new(settings.receipt_pepper.encode(), code.replace(" ", "").encode(), "sha256")
+    sealed = seal_tip(desk_private_key.public_key, {"message": "old"}, [])
+    engine = make_engine(settings)
+    with Session(engine) as db:
+        db.add(
+            Tip(
+                received_on=dt.date(2025, 1, 1),
+                language="en",
+                topic="other",
+                sealed_key=sealed.sealed_key,
+                ciphertext=sealed.ciphertext,
+                receipt_hash=digest.digest(),
+            )
+        )
+        db.commit()
+    engine.dispose()
+    assert rows(settings, TipReplyKey) == []
+    assert look_up(client, code).status_code == 303
+    assert len(rows(settings, TipReplyKey)) == 1
+    desk_reply(settings, desk_private_key, "MARKER-LATE-REPLY", dt.date(2026, 12, 3))
+    assert "MARKER-LATE-REPLY" in client.get(CHECK).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "letters abcde",
+        "     ",
+        "FULL-WIDTH",  # full-width digits of a code that was never issued
+        "1" * 10_000,
+        "12345\x0067890",
+        "",
+        "SWAP",  # a valid code with one digit changed
+    ],
+)
+def test_wrong_and_malformed_codes_get_the_same_friendly_answer(
+    client: Any, settings: IntakeSettings, typed: str
+) -> None:
+    code = receipt_code(post_tip(client))
+    if typed == "FULL-WIDTH":
+        typed = full_width("98765 43210 98765 43210 98760")
+    if typed == "SWAP":
+        last = code[-1]
+        typed = code[:-1] + str((int(last) + 1) % 10)
+    unknown = look_up(client, "98765 43210 98765 43210 98765")
+    response = look_up(client, typed)
+    assert response.status_code == unknown.status_code == 200
+    strip = re.compile(r'value="[^"]*"')  # only the fresh CSRF token differs
+    assert strip.sub("", response.get_data(as_text=True)) == strip.sub(
+        "", unknown.get_data(as_text=True)
+    )
+    assert "We could not open a tip with this code" in response.get_data(as_text=True)
+    assert "check_session" not in response.headers.get("Set-Cookie", "")
+
+
+def test_a_lookup_does_the_same_database_work_for_a_hit_a_miss_and_garbage(
+    client: Any, settings: IntakeSettings, intake_app: Any
+) -> None:
+    from sqlalchemy import event
+
+    code = receipt_code(post_tip(client))
+    engine = intake_app.extensions["form_service"].engine
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    counts = []
+    for typed in (code, "00000 00000 00000 00000 00001", "not a code"):
+        token = token_of(client, "/form/ja/check/")
+        statements.clear()
+        client.post("/form/ja/check/", data={"csrf_token": token, "receipt": typed})
+        counts.append(list(statements))
+    event.remove(engine, "before_cursor_execute", note)
+    assert counts[0] == counts[1] == counts[2]
+    assert len(counts[0]) == 1
+
+
+def test_the_code_is_never_in_a_url_a_cookie_or_a_stored_row(
+    client: Any, settings: IntakeSettings, desk_private_key: PrivateKey
+) -> None:
+    code = receipt_code(post_tip(client))
+    digits = code.replace(" ", "")
+    response = look_up(client, code)
+    assert digits not in response.headers["Location"]
+    assert digits not in response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in response.headers["Set-Cookie"]
+    assert "SameSite=Strict" in response.headers["Set-Cookie"]
+    page = client.get(CHECK)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert digits not in page.get_data(as_text=True)
+    for model in (Tip, TipReplyKey, TipMessage):
+        for row in rows(settings, model):
+            for value in vars(row).values():
+                if isinstance(value, bytes | str):
+                    blob = value if isinstance(value, bytes) else value.encode()
+                    assert digits.encode() not in blob
+                    assert hashlib.sha256(digits.encode()).digest() not in blob
+
+
+def test_leave_ends_the_session_on_the_server(client: Any) -> None:
+    code = receipt_code(post_tip(client))
+    look_up(client, code)
+    cookie = client.get_cookie("check_session", path="/form/")
+    assert cookie is not None
+    token = token_of(client)
+    left = client.post(CHECK + "leave", data={"csrf_token": token})
+    assert "You have left" in left.get_data(as_text=True)
+    # A copy of the old cookie opens nothing any more.
+    client.set_cookie("check_session", cookie.value, path="/form/")
+    assert "Your receipt code" in client.get(CHECK).get_data(as_text=True)
+
+
+def test_a_session_ends_after_fifteen_idle_minutes(settings: IntakeSettings) -> None:
+    from form_service.intake import create_app
+
+    clock = FixedClock(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC))
+    app = create_app(settings, clock=clock)
+    client = app.test_client()
+    code = receipt_code(post_tip(client))
+    look_up(client, code)
+    clock.advance(minutes=14)
+    assert "Leave" in client.get(CHECK).get_data(as_text=True)
+    clock.advance(minutes=14)  # 14 idle minutes again: still open
+    assert "Leave" in client.get(CHECK).get_data(as_text=True)
+    clock.advance(minutes=15)
+    page = client.get(CHECK).get_data(as_text=True)
+    assert "Your visit ended" not in page or "Leave" not in page
+    assert "Your receipt code" in page
+    app.extensions["form_service"].engine.dispose()
+
+
+def test_the_lookup_limit_stops_one_session_and_not_another_at_the_same_address(
+    client: Any, intake_app: Any
+) -> None:
+    for _ in range(10):
+        assert look_up(client, "11111 11111 11111 11111 11111").status_code == 200
+    refused = look_up(client, "11111 11111 11111 11111 11111")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    other = intake_app.test_client()  # same address, its own session
+    assert look_up(other, "11111 11111 11111 11111 11111").status_code == 200
+
+
+def test_a_follow_up_without_a_session_goes_back_to_the_lookup(client: Any) -> None:
+    token = token_of(client)
+    response = client.post(CHECK + "more", data={"csrf_token": token, "message": "x"})
+    assert response.status_code == 303
+    assert "Your visit ended" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_lookup_without_its_token_is_a_friendly_page(client: Any) -> None:
+    response = client.post(CHECK, data={"receipt": secrets.token_hex(4)})
+    assert response.status_code == 400
+    assert "Type your code again" in response.get_data(as_text=True)
+
+
+def test_the_confirmation_page_keeps_the_code_safe_from_the_first_link(client: Any) -> None:
+    html = post_tip(client, "ja").get_data(as_text=True)
+    code = re.search(r'class="receipt-code"[^>]*>([0-9 ]+)<', html).group(1)  # type: ignore[union-attr]
+    assert re.fullmatch(r"\d{5}( \d{5}){4}", code)
+    first_link = re.search(r'<a [^>]*href="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    assert first_link.startswith("#"), "the first link must stay on the page"
+    assert html.index("receipt-code") < html.index('href="/form/ja/check/"')
+    assert "書き留め" in html and "印刷" in html
+
+
+@pytest.mark.parametrize("lang", ["ja", "ko", "zh-hans"])
+def test_the_check_pages_are_translated(client: Any, lang: str) -> None:
+    words = {"ja": "受付番号", "ko": "접수 번호", "zh-hans": "回执代码"}
+    code = receipt_code(post_tip(client, lang))
+    assert words[lang] in client.get(f"/form/{lang}/check/").get_data(as_text=True)
+    look_up(client, code, lang)
+    page = client.get(f"/form/{lang}/check/").get_data(as_text=True)
+    assert "Leave" not in page and "Status" not in page
