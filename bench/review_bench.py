@@ -31,6 +31,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from form_service import migrate
+from form_service.clock import SYSTEM_CLOCK
 from form_service.crypto import seal_tip
 from form_service.frame import STATE_KEY
 from form_service.models import (
@@ -166,7 +167,9 @@ def run(backend: str, tips: int, search_tips: int, runs: int) -> None:
                     "bench",
                 )
                 staff.totp_confirmed = True
-                token = sessions.start_session(db, staff, SessionStage.SIGNED_IN)
+                token = sessions.start_session(
+                    db, staff, SessionStage.SIGNED_IN, SYSTEM_CLOCK.now()
+                )
                 db.commit()
                 started = time.perf_counter()
                 fill(db, key, count, distinct=10_000)

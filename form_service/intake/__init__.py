@@ -79,7 +79,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     )
     Babel(app, locale_selector=lambda: current_language().locale)
     # The limiter checks before the CSRF token is read: refusing a flood costs less.
-    limiter = make_limiter(app, settings)
+    limiter = make_limiter(app, settings, clock)
     limiter.limit(settings.ratelimit_submit, methods=["POST"])(bp)
     CSRFProtect(app)
     app.register_blueprint(bp)

@@ -37,9 +37,9 @@ class AddressHasher:
         return digest.hexdigest()[:32]
 
 
-def make_limiter(app: Flask, settings: IntakeSettings) -> Limiter:
+def make_limiter(app: Flask, settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> Limiter:
     """Create the app's limiter: memory by default, Redis when configured."""
-    hasher = AddressHasher(settings.secret_key)
+    hasher = AddressHasher(settings.secret_key, clock)
     limiter = Limiter(
         key_func=lambda: hasher(request.remote_addr),
         app=app,

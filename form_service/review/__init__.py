@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from nacl.public import PrivateKey
 
 from form_service import frame
+from form_service.clock import SYSTEM_CLOCK, Clock
 from form_service.review import context, errors, guard, headers
 from form_service.review.auth.throttle import SignInThrottle
 from form_service.review.keys import unlock_desk_key
@@ -27,9 +28,11 @@ DOMAIN = "desk"
 
 
 def create_app(
-    settings: ReviewSettings | None = None, private_key: PrivateKey | None = None
+    settings: ReviewSettings | None = None,
+    private_key: PrivateKey | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Flask:
-    """Create the desk app; the private key is unlocked here unless a test passes one."""
+    """Create the desk app; the key is unlocked here unless a test passes one (and a clock)."""
     settings = settings or ReviewSettings.from_env()
     frame.configure_logging(settings)
     frame.check_catalogs(settings, DOMAIN, [lang for lang in context.DESK_LANGUAGES[1:]])
@@ -62,6 +65,7 @@ def create_app(
             stylesheet_url=frame.theme_stylesheet(settings),
             private_key=private_key,
             throttle=SignInThrottle(settings.ratelimit_storage_url, settings.attempts_per_minute),
+            clock=clock,
         ),
     )
     Babel(app, locale_selector=context.select_locale)

@@ -180,7 +180,7 @@ def unused_code(secret: str, used: int | None) -> str:
     """
     deadline = time.monotonic() + 2 * totp.STEP_SECONDS
     while True:
-        now = totp.current_step()
+        now = totp.current_step(time.time())  # wall clock: the containers keep the real time
         step = now if used is None else max(now, used + 1)
         if step <= now + 1:
             return pyotp.TOTP(secret).at(step * totp.STEP_SECONDS)

@@ -5,6 +5,7 @@
         -> append_only_audit_log -> review_settings -> review_app -> review_client, db
                                                              (the staff desk)
     smtp_sink                                                (a real SMTP server on loopback)
+    clock (a FixedClock both apps read; itsdangerous' signing time follows it too)
 
 Factories (make_settings, make_staff, make_tip, ...) live in factories.py; page helpers in
 intake/helpers.py and review/helpers.py. CSRF stays on: helpers read the token from the
@@ -21,14 +22,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import TimestampSigner
 from nacl.public import PrivateKey
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from form_service import migrate
+from form_service.clock import FixedClock
 from form_service.frame import STATE_KEY
 from form_service.settings import IntakeSettings, ReviewSettings
-from tests.form_service.factories import make_review_settings, make_settings
+from tests.form_service.factories import FIXED_MOMENT, make_review_settings, make_settings
 from tests.form_service.smtp import Sink, running_sink
 from tools.catalogs import compile_all
 
@@ -85,6 +88,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, desk_public_key: str)
     empty_tables()
 
 
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+    """Return the clock of this test's apps, standing still until the test moves it.
+
+    Session cookies and CSRF tokens carry itsdangerous timestamps; they follow the same
+    clock, so a test ages a token by advancing the clock, never by waiting.
+    """
+    fixed = FixedClock(FIXED_MOMENT)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(fixed.timestamp()))
+    return fixed
+
+
 # --- The public intake ------------------------------------------------------------------
 
 
@@ -95,11 +110,11 @@ def settings(db_url: str, desk_public_key: str, tmp_path: Path) -> IntakeSetting
 
 
 @pytest.fixture
-def intake_app(settings: IntakeSettings) -> Iterator[Any]:
+def intake_app(settings: IntakeSettings, clock: FixedClock) -> Iterator[Any]:
     """Create the public intake app for one test, and close its connections after."""
     from form_service.intake import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, clock)
     yield app
     app.extensions[STATE_KEY].engine.dispose()
 
@@ -137,11 +152,13 @@ def review_settings(
 
 
 @pytest.fixture
-def review_app(review_settings: ReviewSettings, desk_private_key: PrivateKey) -> Iterator[Flask]:
-    """Create the desk app with the test key already unlocked."""
+def review_app(
+    review_settings: ReviewSettings, desk_private_key: PrivateKey, clock: FixedClock
+) -> Iterator[Flask]:
+    """Create the desk app with the test key already unlocked, on the test's clock."""
     from form_service.review import create_app
 
-    app = create_app(review_settings, private_key=desk_private_key)
+    app = create_app(review_settings, private_key=desk_private_key, clock=clock)
     app.config["TESTING"] = True
     yield app
     app.extensions[STATE_KEY].engine.dispose()

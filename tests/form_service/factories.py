@@ -20,6 +20,9 @@ from form_service.models import Attachment, StaffRole, Tip, TipStatus, TipTopic
 from form_service.review.auth import accounts, totp
 from form_service.settings import IntakeSettings, ReviewSettings
 
+# The moment every test's clock stands at (a FixedClock; see the `clock` fixture): five
+# seconds into a TOTP step, so a code drawn now is mid-window, never at a boundary.
+FIXED_MOMENT = dt.datetime(2026, 5, 13, 12, 0, 5, tzinfo=dt.UTC)
 PASSWORD = "tangerine ocelot fjord quiver"  # noqa: S105 - a test account's password
 GPS_IFD = 0x8825
 
@@ -85,7 +88,7 @@ def make_tip(db: Session, key: PrivateKey, **overrides: Any) -> Tip:
     files = overrides.pop("files", ())
     sealed = seal_tip(key.public_key, fields, files)
     tip = Tip(
-        received_on=overrides.pop("received_on", dt.date.today()),
+        received_on=overrides.pop("received_on", FIXED_MOMENT.date()),
         language=overrides.pop("language", "en"),
         topic=overrides.pop("topic", TipTopic.SIGHTING),
         status=overrides.pop("status", TipStatus.NEW),

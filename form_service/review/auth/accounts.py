@@ -99,12 +99,12 @@ def begin_enrolment(db: Session, staff: Staff, private_key: PrivateKey) -> str:
     return secret
 
 
-def accept_code(db: Session, staff: Staff, private_key: PrivateKey, code: str) -> bool:
-    """Check a TOTP code and burn its time step, atomically, so it never works twice."""
+def accept_code(db: Session, staff: Staff, private_key: PrivateKey, code: str, now: float) -> bool:
+    """Check a TOTP code at `now` (the app's clock) and burn its step: it never works twice."""
     if staff.sealed_totp_secret is None:
         return False
     secret = open_secret(private_key, staff.sealed_totp_secret)
-    step = totp.matching_step(secret, code, staff.totp_last_step)
+    step = totp.matching_step(secret, code, staff.totp_last_step, now)
     if step is None:
         return False
     # A conditional UPDATE: of two workers racing with the same code, only one sees rowcount 1.

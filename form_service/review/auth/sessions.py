@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from form_service.clock import utcnow
 from form_service.models import SessionStage, Staff, StaffSession
 
 # Writing last_seen_at on every request would make every page a write; a minute is plenty
@@ -22,10 +21,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def start_session(db: Session, staff: Staff, stage: SessionStage) -> str:
-    """Create a fresh session record for a staff member and return its new random token."""
+def start_session(db: Session, staff: Staff, stage: SessionStage, now: datetime) -> str:
+    """Create a fresh session record, started `now`, and return its new random token."""
     token = secrets.token_urlsafe(32)
-    db.add(StaffSession(token_hash=token_hash(token), staff_id=staff.staff_id, stage=stage))
+    db.add(
+        StaffSession(
+            token_hash=token_hash(token),
+            staff_id=staff.staff_id,
+            stage=stage,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
     db.flush()
     return token
 
@@ -40,7 +47,7 @@ def load_session(
     token: str | None,
     idle: timedelta,
     absolute: timedelta,
-    now: datetime | None = None,
+    now: datetime,
 ) -> tuple[StaffSession, Staff] | None:
     """Return the live session and its staff member for a token, ending it if it has expired."""
     if not token:
@@ -48,7 +55,6 @@ def load_session(
     record = db.get(StaffSession, token_hash(token))
     if record is None:
         return None
-    now = now or utcnow()
     staff = db.get(Staff, record.staff_id)
     expired = now - _aware(record.last_seen_at) > idle or now - _aware(record.created_at) > absolute
     if staff is None or staff.disabled or expired:

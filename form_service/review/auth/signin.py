@@ -5,6 +5,8 @@ The checks return an error message to show (or None); the views decide what the 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import gettext as _
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
@@ -55,20 +57,25 @@ def check_password(
     return staff, None
 
 
-def start_half_session(db: Session, staff: Staff) -> str:
+def start_half_session(db: Session, staff: Staff, now: datetime) -> str:
     """Start the half-signed-in session that waits for the second factor; return its token."""
-    token = sessions.start_session(db, staff, SessionStage.PASSWORD)
+    token = sessions.start_session(db, staff, SessionStage.PASSWORD, now)
     db.commit()
     return token
 
 
 def check_code(
-    db: Session, throttle: SignInThrottle, private_key: PrivateKey, staff: Staff, code: str
+    db: Session,
+    throttle: SignInThrottle,
+    private_key: PrivateKey,
+    staff: Staff,
+    code: str,
+    now: datetime,
 ) -> str | None:
-    """Accept a TOTP code for this staff member, or return an error message to show."""
+    """Accept a TOTP code for this staff member at `now`, or return an error message to show."""
     if throttle.must_wait(staff.email):
         return wait_message(throttle, staff.email)
-    if not accounts.accept_code(db, staff, private_key, code):
+    if not accounts.accept_code(db, staff, private_key, code, now.timestamp()):
         db.rollback()
         throttle.failed(staff.email)
         audit.record(db, staff.email, "sign_in.failure", factor="totp")
@@ -78,14 +85,19 @@ def check_code(
 
 
 def complete_sign_in(
-    db: Session, throttle: SignInThrottle, staff: Staff, half_token: str | None, enrolled: bool
+    db: Session,
+    throttle: SignInThrottle,
+    staff: Staff,
+    half_token: str | None,
+    enrolled: bool,
+    now: datetime,
 ) -> str:
     """Replace the half session with a new fully signed-in one; return the new token."""
     sessions.end_session(db, half_token)
     if enrolled:
         staff.totp_confirmed = True
         audit.record(db, staff.email, "staff.enrol_2fa", staff=staff.email)
-    token = sessions.start_session(db, staff, SessionStage.SIGNED_IN)
+    token = sessions.start_session(db, staff, SessionStage.SIGNED_IN, now)
     audit.record(db, staff.email, "sign_in.success")
     db.commit()
     throttle.clear(staff.email)

@@ -32,7 +32,9 @@ class SignInThrottle:
     def seconds_to_wait(self, account: str) -> int:
         """Return about how many seconds until the next attempt on this account is allowed."""
         reset_at, _ = self.limiter.get_window_stats(self.item, "desk-sign-in", self._key(account))
-        return max(1, int(reset_at - time.time()) + 1)
+        # The limits library keeps its windows on the wall clock, so the time left must be
+        # measured on that same clock; an injected clock would mix two time lines.
+        return max(1, int(reset_at - time.time()) + 1)  # wall clock: the limits library's own
 
     def failed(self, account: str) -> None:
         """Count one failed attempt against this account."""

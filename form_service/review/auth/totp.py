@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from io import BytesIO
 
 import pyotp
@@ -35,14 +34,12 @@ def qr_svg(data: str) -> str:
     return svg[svg.index("<svg") :]
 
 
-def current_step(now: float | None = None) -> int:
-    """Return the TOTP time step number for a moment (default: now)."""
-    return int((time.time() if now is None else now) // STEP_SECONDS)
+def current_step(now: float) -> int:
+    """Return the TOTP time step number of a moment (seconds since the epoch, from a Clock)."""
+    return int(now // STEP_SECONDS)
 
 
-def matching_step(
-    secret: str, code: str, last_step: int | None, now: float | None = None
-) -> int | None:
+def matching_step(secret: str, code: str, last_step: int | None, now: float) -> int | None:
     """Return the step a code belongs to, if it is valid, within drift and newer than last_step."""
     code = "".join(code.split())
     if not (code.isascii() and code.isdigit() and len(code) == 6):

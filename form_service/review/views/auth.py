@@ -43,7 +43,7 @@ def sign_in() -> ResponseReturnValue:
             db(), desk().throttle, form.email.data or "", form.password.data or ""
         )
         if staff is not None:
-            _fresh_cookie(signin.start_half_session(db(), staff))
+            _fresh_cookie(signin.start_half_session(db(), staff, desk().clock.now()))
             step = "verify" if staff.totp_confirmed else "enrol"
             return redirect(url_for(f"review.{step}_second_factor", next=safe_next(form.next.data)))
     return render_template("review/sign_in.html", form=form, error=error), 200 if not error else 401
@@ -51,13 +51,14 @@ def sign_in() -> ResponseReturnValue:
 
 def _second_factor(staff: Staff, form: CodeForm, enrolled: bool) -> str | ResponseReturnValue:
     """Check the posted code; sign in completely on success, else return the error to show."""
+    now = desk().clock.now()
     error = signin.check_code(
-        db(), desk().throttle, desk().private_key, staff, form.code.data or ""
+        db(), desk().throttle, desk().private_key, staff, form.code.data or "", now
     )
     if error is not None:
         return error
     token = signin.complete_sign_in(
-        db(), desk().throttle, staff, session.get(TOKEN_KEY), enrolled=enrolled
+        db(), desk().throttle, staff, session.get(TOKEN_KEY), enrolled=enrolled, now=now
     )
     _fresh_cookie(token)
     return _after_sign_in(form.next.data)

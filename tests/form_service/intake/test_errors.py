@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import io
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from itsdangerous import TimestampSigner
 
 from form_service import migrate
+from form_service.clock import FixedClock
 from form_service.frame import STATE_KEY as EXTENSION
 from form_service.intake import create_app
 from form_service.intake.request import MAX_BODY_BYTES
@@ -35,12 +34,10 @@ from tests.form_service.intake.helpers import (
 )
 
 
-def token_aged(client: Any, monkeypatch: pytest.MonkeyPatch, seconds: int) -> str:
-    """Fetch a form whose token was signed `seconds` ago."""
-    now = int(time.time())
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now - seconds)
+def token_aged(client: Any, clock: FixedClock, seconds: int) -> str:
+    """Fetch a form's token, then move the clock on so it was signed `seconds` ago."""
     token = form_token(client)
-    monkeypatch.undo()
+    clock.advance(seconds=seconds)
     return token
 
 
@@ -62,18 +59,18 @@ def test_a_post_without_the_session_cookie_keeps_the_text(
 
 
 def test_a_form_left_open_overnight_still_sends(
-    client: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: Any, settings: Settings, clock: FixedClock
 ) -> None:
-    token = token_aged(client, monkeypatch, 23 * 3600)
+    token = token_aged(client, clock, 23 * 3600)
     response = post_tip(client, token=token, **TYPED)
     assert response.status_code == 200
     assert len(stored_tips(settings)) == 1
 
 
 def test_an_expired_token_gives_the_form_back_and_the_new_token_works(
-    client: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: Any, settings: Settings, clock: FixedClock
 ) -> None:
-    token = token_aged(client, monkeypatch, settings.csrf_time_limit + 60)
+    token = token_aged(client, clock, settings.csrf_time_limit + 60)
     response = post_tip(client, token=token, **TYPED)
     html = assert_form_given_back(response, 400, "open for a long time")
     assert stored_tips(settings) == []

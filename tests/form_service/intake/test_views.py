@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from nacl.public import PrivateKey
 
-from form_service.clock import utc_today
 from form_service.crypto import open_attachment, receipt_hash
 from form_service.models import TipStatus, TipTopic
 from form_service.settings import Settings
 from tests.form_service.bombs import apng_bomb, gif_bomb, png_still, webp_animation
-from tests.form_service.factories import jpeg_with_gps
+from tests.form_service.factories import FIXED_MOMENT, jpeg_with_gps
 from tests.form_service.intake.helpers import (
     form_token,
     opened_fields,
@@ -72,7 +71,7 @@ def test_a_tip_is_sealed_and_stored_with_only_triage_fields_in_clear(
     assert tip.language == "ja"
     assert tip.topic is TipTopic.PERSON
     assert tip.status is TipStatus.NEW
-    assert tip.received_on == utc_today()
+    assert tip.received_on == FIXED_MOMENT.date()
     assert tip.receipt_hash == receipt_hash(settings.receipt_pepper, code)
     assert b"MARKER" not in tip.ciphertext + tip.sealed_key
     assert opened_fields(desk_private_key, tip) == {

@@ -8,6 +8,8 @@ import pyotp
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from form_service.clock import Clock
+from form_service.frame import STATE_KEY
 from form_service.models import Staff
 from form_service.review.auth import totp
 from tests.form_service.factories import StaffAccount
@@ -21,14 +23,21 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
-def next_code(db: Session, account: StaffAccount) -> str:
-    """Return a valid code for a step this account has not used yet (within drift)."""
+def next_code(client: FlaskClient, db: Session, account: StaffAccount) -> str:
+    """Return a valid code, on the app's clock, for a step this account has not used yet."""
     assert account.secret is not None
     db.expire_all()
     last = db.get(Staff, account.staff_id).totp_last_step  # type: ignore[union-attr]
-    step = totp.current_step() - 1 if last is None else max(totp.current_step() - 1, last + 1)
-    assert step <= totp.current_step() + 1, "no unused code left in this 90-second window"
+    now = totp.current_step(app_clock(client).timestamp())
+    step = now - 1 if last is None else max(now - 1, last + 1)
+    assert step <= now + 1, "no unused code left in this 90-second window: advance the clock"
     return pyotp.TOTP(account.secret).at(step * totp.STEP_SECONDS)
+
+
+def app_clock(client: FlaskClient) -> Clock:
+    """Return the clock the app behind a test client reads (a FixedClock in the tests)."""
+    clock: Clock = client.application.extensions[STATE_KEY].clock
+    return clock
 
 
 def sign_in(client: FlaskClient, db: Session, account: StaffAccount) -> None:
@@ -40,6 +49,6 @@ def sign_in(client: FlaskClient, db: Session, account: StaffAccount) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
     token = csrf_token(client, "/sign-in/code")
     response = client.post(
-        "/sign-in/code", data={"csrf_token": token, "code": next_code(db, account)}
+        "/sign-in/code", data={"csrf_token": token, "code": next_code(client, db, account)}
     )
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -22,6 +22,7 @@ from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from form_service.clock import FixedClock
 from form_service.crypto import PlainAttachment
 from form_service.models import StaffRole
 from form_service.review.auth import totp
@@ -79,6 +80,7 @@ def test_staff_member_signs_in_works_a_tip_to_closed_and_exports(
     vnu_errors: Any,
     artifacts_dir: Path,
     db_url: str,
+    clock: FixedClock,
 ) -> None:
     account = make_staff(db, desk_private_key, "admin@example.org", StaffRole.ADMIN, enrolled=False)
     tip = make_tip(
@@ -108,7 +110,7 @@ def test_staff_member_signs_in_works_a_tip_to_closed_and_exports(
         judge.check("enrol")
         assert page.locator(".qr svg").count() == 1
         secret = page.locator("#totp-secret").inner_text().replace(" ", "")
-        step = totp.current_step()
+        step = totp.current_step(clock.timestamp())
         page.get_by_label("Six-digit code from your authenticator app").fill(
             pyotp.TOTP(secret).at(step * 30)
         )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from form_service.crypto import PlainAttachment
 from form_service.models import Attachment, AuditEntry, Tip, TipStatus, TipTriage
 from form_service.review import retention
-from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.factories import FIXED_MOMENT, make_staff, make_tip
 from tests.form_service.review.helpers import sign_in
 
 
@@ -49,7 +49,7 @@ def test_inbox_warns_about_tips_due_for_deletion(
 ) -> None:
     soon = make_tip(db, desk_private_key)
     later = make_tip(db, desk_private_key)
-    today = dt.date.today()
+    today = FIXED_MOMENT.date()
     close_tip(db, soon, today - dt.timedelta(days=365 - 10))
     close_tip(db, later, today - dt.timedelta(days=365 - 20))
     sign_in(review_client, db, make_staff(db, desk_private_key))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from form_service.models import AuditEntry, StaffRole, TipStatus
-from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.factories import FIXED_MOMENT, make_staff, make_tip
 from tests.form_service.review.helpers import csrf_token, sign_in
 
 FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", '=HYPERLINK("http://x","y")']
@@ -95,7 +95,7 @@ def test_admins_read_and_filter_the_audit_log(
 def test_dashboard_counts_by_status_and_week(
     review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    today = dt.date.today()
+    today = FIXED_MOMENT.date()
     for days in (0, 0, 7, 80, 200):
         make_tip(db, desk_private_key, received_on=today - dt.timedelta(days=days))
     sign_in(review_client, db, make_staff(db, desk_private_key))

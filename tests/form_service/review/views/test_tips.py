@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from form_service.crypto import PlainAttachment
 from form_service.models import AuditEntry, StaffRole, Tip, TipNote, TipStatus, TipTopic
-from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.factories import FIXED_MOMENT, make_staff, make_tip
 from tests.form_service.review.helpers import csrf_token, sign_in
 
-TODAY = dt.date.today()
+TODAY = FIXED_MOMENT.date()
 
 
 def tip_numbers(page: str) -> list[int]:
