@@ -242,6 +242,9 @@ class ReviewSettings(Settings):
     absolute_hours: int = 12
     # Failed sign-in attempts allowed per account per minute before it must wait.
     attempts_per_minute: int = 5
+    # Memory each desk process may hold of opened tip texts for search (0: open on every
+    # search). Memory only, never disk; dropped after idle_minutes without a search.
+    search_cache_mb: int = 64
     # Content-free notifications (`form-service notify`); off while no host is set.
     notify_smtp_host: str | None = None
     notify_smtp_port: int = 587
@@ -260,6 +263,7 @@ class ReviewSettings(Settings):
         Variable("DESK_PASSPHRASE", "desk_passphrase", _to_secret),
         Variable("DESK_PUBLIC_KEY", "desk_public_key", _to_str),
         Variable("RETENTION_DAYS", "retention_days", _to_int),
+        Variable("SEARCH_CACHE_MB", "search_cache_mb", _to_int),
         Variable("NOTIFY_SMTP_HOST", "notify_smtp_host", _to_str),
         Variable("NOTIFY_SMTP_PORT", "notify_smtp_port", _to_int),
         Variable("NOTIFY_SMTP_TLS", "notify_smtp_tls", _to_str),
@@ -281,6 +285,8 @@ class ReviewSettings(Settings):
             problems.append(f"{PREFIX}RETENTION_DAYS must be at least 1")
         if self.idle_minutes < 1 or self.absolute_hours < 1 or self.attempts_per_minute < 1:
             problems.append("session lifetimes and the sign-in attempt limit must be positive")
+        if not 0 <= self.search_cache_mb <= 4096:
+            problems.append(f"{PREFIX}SEARCH_CACHE_MB must be between 0 and 4096")
         return problems + self._notify_problems()
 
     def _notify_problems(self) -> list[str]:

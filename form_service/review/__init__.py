@@ -18,9 +18,11 @@ from form_service import frame
 from form_service.clock import SYSTEM_CLOCK, Clock
 from form_service.review import context, errors, guard, headers
 from form_service.review.auth.throttle import SignInThrottle
-from form_service.review.keys import unlock_desk_key
+from form_service.review.keys import refuse_core_dumps, unlock_desk_key
+from form_service.review.search import SearchTexts
 from form_service.review.state import DeskState, close_db
 from form_service.review.text import inert
+from form_service.review.tipview import opener
 from form_service.settings import ReviewSettings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -36,6 +38,7 @@ def create_app(
     settings = settings or ReviewSettings.from_env()
     frame.configure_logging(settings)
     frame.check_catalogs(settings, DOMAIN, [lang for lang in context.DESK_LANGUAGES[1:]])
+    refuse_core_dumps()
     private_key = private_key or unlock_desk_key(settings)
     app = Flask(__name__, static_folder=None)
     app.config.update(
@@ -66,6 +69,12 @@ def create_app(
             private_key=private_key,
             throttle=SignInThrottle(settings.ratelimit_storage_url, settings.attempts_per_minute),
             clock=clock,
+            search_texts=SearchTexts(
+                opener(private_key),
+                clock,
+                max_bytes=settings.search_cache_mb * 2**20,
+                idle_seconds=settings.idle_minutes * 60,
+            ),
         ),
     )
     Babel(app, locale_selector=context.select_locale)

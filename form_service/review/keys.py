@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import resource
 
 from nacl.public import PrivateKey
 
@@ -30,3 +31,8 @@ def check_matches(settings: ReviewSettings, private_key: PrivateKey) -> None:
     public = base64.b64encode(bytes(private_key.public_key)).decode("ascii")
     if public != settings.desk_public_key.strip():
         raise SettingsError("the desk key does not match FORM_SERVICE_DESK_PUBLIC_KEY")
+
+
+def refuse_core_dumps() -> None:
+    """Stop this process from writing a core file: it would hold the key and opened tips."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

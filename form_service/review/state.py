@@ -12,16 +12,18 @@ from sqlalchemy.orm import Session
 from form_service.frame import AppState, current_state
 from form_service.models import Staff
 from form_service.review.auth.throttle import SignInThrottle
+from form_service.review.search import SearchTexts
 from form_service.settings import ReviewSettings
 
 
 @dataclass(frozen=True, kw_only=True)
 class DeskState(AppState):
-    """The desk's shared objects: its settings, the unlocked key (memory only), the throttle."""
+    """The desk's shared objects: its settings, the unlocked key and search texts (memory only)."""
 
     settings: ReviewSettings
     private_key: PrivateKey
     throttle: SignInThrottle
+    search_texts: SearchTexts
 
 
 def desk() -> DeskState:

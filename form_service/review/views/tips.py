@@ -37,7 +37,7 @@ def inbox() -> ResponseReturnValue:
     flt = to_filter(form)
     page = request.args.get("page", 1, type=int) or 1
     if flt.search:
-        result = listing.search_page(db(), flt, page, tipview.opener(desk().private_key))
+        result = listing.search_page(db(), flt, page, desk().search_texts)
     else:
         result = listing.list_page(db(), flt, page)
     return render_template(
