@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PELICAN := $(BIN)/pelican content -s site/pelicanconf.py
 
-.PHONY: run test site lint catalogs extract lock install stack stack-stop clean
+.PHONY: run test site lint catalogs extract lock install stack stack-stop bench clean
 
 # The environment is rebuilt whenever the lock file changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -45,6 +45,11 @@ stack: catalogs
 
 stack-stop:
 	$(BIN)/python -m tools.stack stop
+
+# Every benchmark with a progress display, then bench/results/<timestamp>.{json,md}, latest.md
+# and SVG charts (bench/run.py). Not part of `make test`; QUICK=1 for short runs.
+bench: catalogs
+	STACK_PORT_OFFSET=$${STACK_PORT_OFFSET:-0} $(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -1,15 +1,19 @@
-"""Benchmark the tip intake under gunicorn on SQLite, beside two references.
+"""Benchmark the tip intake under gunicorn (SQLite or PostgreSQL), beside its references.
 
-Each client of the intake (and of the plain form) fetches the form for its CSRF token
-and cookie, then posts a 2 KB tip as multipart/form-data: one "complete submission".
-The bare Flask app is only posted the same body. All three run under the same gunicorn
-settings (sync workers, as deploy/gunicorn.conf.py explains), on loopback only, for a bounded
-time.
+The load generator: N asyncio clients in one process, each opening a new loopback TCP
+connection per request (HTTP/1.1, `Connection: close`, as a Tor Browser circuit mostly
+does), looping for a bounded time after one second of warm-up. One "complete submission"
+= GET the form (for its CSRF token and cookie) + POST a 2 KB tip as multipart/form-data.
+Four servers under the same gunicorn settings (sync workers, as deploy/gunicorn.conf.py
+explains, --workers W, --backlog 2048):
+- bare Flask, posted the same body (the ceiling any Flask app can reach here);
+- a plain Flask-WTF + SQLAlchemy form storing the text in clear (what privacy costs);
+- the intake, POST only (one form fetch per client, then posts reusing its token);
+- the intake, complete submissions.
+Every 2xx post must match exactly one stored row.
 
     .venv/bin/python bench/intake_bench.py [--workers 4] [--seconds 8] [--levels 8,32,64]
-
-Prints submissions (or requests) per second and p50/p99 latency per level, the ratios
-against the targets, and checks that every 2xx post is matched by exactly one stored row.
+        [--backend sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -17,31 +21,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import os
 import re
+import secrets
 import signal
 import socket
-import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template_string
 from flask_wtf import FlaskForm
-from sqlalchemy import Integer, String, Text, create_engine
+from sqlalchemy import Integer, String, Text, create_engine, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
-BOUNDARY = "----benchboundary7MA4YWxkTrZu0gW"
 TIP_TEXT = ("I saw her near the harbour in the spring of 1983. " * 42)[:2000]
-TARGETS = {"vs_bare": 0.12, "vs_plain": 0.85, "p99_ms_at_32": 100.0}
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 # --- The apps under test (gunicorn imports these factories) ---------------------------
@@ -140,9 +148,11 @@ class Tally:
         self.failures[reason] = self.failures.get(reason, 0) + 1
 
 
-async def exchange(port: int, head: str, body: bytes = b"") -> tuple[int, bytes, bytes]:
+async def exchange(
+    port: int, head: str, body: bytes = b"", tls: ssl.SSLContext | None = None
+) -> tuple[int, bytes, bytes]:
     """Send one HTTP/1.1 request (connection closes after it) and return status, headers, body."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
     try:
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
@@ -154,43 +164,66 @@ async def exchange(port: int, head: str, body: bytes = b"") -> tuple[int, bytes,
     return status, header_block, payload
 
 
-def multipart_body(token: str) -> bytes:
-    """Encode a 2 KB tip as a browser would."""
+def multipart_body(token: str, boundary: str) -> bytes:
+    """Encode a 2 KB tip as a browser would (a fresh boundary per post, as browsers do)."""
     values = {"csrf_token": token, "topic": "sighting", "message": TIP_TEXT}
     values.update(when_where="Niigata, 1977", how_known="I saw it myself", contact="")
     parts = [
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
         for name, value in values.items()
     ]
-    return ("".join(parts) + f"--{BOUNDARY}--\r\n").encode("utf-8")
+    return ("".join(parts) + f"--{boundary}--\r\n").encode("utf-8")
 
 
-def post_head(port: int, path: str, length: int, cookie: str) -> str:
-    """Build the head of a multipart post."""
+def post_head(port: int, path: str, length: int, cookie: str, boundary: str, tls: bool) -> str:
+    """Build the head of a multipart post (with the Referer a browser sends over HTTPS)."""
+    origin = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     return (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
-        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        f"Referer: {origin}{path}\r\nOrigin: {origin}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
         f"Content-Length: {length}\r\n" + (f"Cookie: {cookie}\r\n" if cookie else "") + "\r\n"
     )
 
 
-async def submission(port: int, tally: Tally, with_form: bool) -> None:
-    """Fetch the form (unless bare), then post the tip; record the outcome."""
+async def fetch_form(port: int, tls: ssl.SSLContext | None) -> tuple[str, str] | int:
+    """GET the form and return (token, cookie), or the status when that failed."""
+    get = f"GET /form/en/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    status, headers, payload = await exchange(port, get, tls=tls)
+    found = TOKEN.search(payload)
+    cookie_line = re.search(rb"Set-Cookie: ([^;\r\n]+)", headers, re.IGNORECASE)
+    if status != 200 or not found or not cookie_line:
+        return status
+    return found.group(1).decode(), cookie_line.group(1).decode()
+
+
+async def submission(
+    port: int,
+    tally: Tally,
+    with_form: bool,
+    reuse: dict[str, tuple[str, str]] | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """Fetch the form (unless bare or reusing a token), then post the tip; record it."""
     started = time.perf_counter()
     cookie, token = "", "x" * 91
-    if with_form:
-        get = f"GET /form/en/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-        status, headers, payload = await exchange(port, get)
-        found = TOKEN.search(payload)
-        cookie_line = re.search(rb"Set-Cookie: ([^;\r\n]+)", headers, re.IGNORECASE)
-        if status != 200 or not found or not cookie_line:
-            tally.fail(f"GET {status}")
+    if reuse is not None and "form" in reuse:
+        token, cookie = reuse["form"]
+    elif with_form:
+        fetched = await fetch_form(port, tls)
+        if isinstance(fetched, int):
+            tally.fail(f"GET {fetched}")
             return
-        token, cookie = found.group(1).decode(), cookie_line.group(1).decode()
-    body = multipart_body(token)
+        token, cookie = fetched
+        if reuse is not None:
+            reuse["form"] = fetched
+            started = time.perf_counter()  # POST-only: the one form fetch is not counted
+    boundary = f"----benchboundary{secrets.token_hex(8)}"
+    body = multipart_body(token, boundary)
     posted = time.perf_counter()
     path = "/form/en/" if with_form else "/"
-    status, _, _ = await exchange(port, post_head(port, path, len(body), cookie), body)
+    head = post_head(port, path, len(body), cookie, boundary, tls is not None)
+    status, _, _ = await exchange(port, head, body, tls)
     finished = time.perf_counter()
     if 200 <= status < 300:
         tally.posts_2xx += 1
@@ -201,7 +234,14 @@ async def submission(port: int, tally: Tally, with_form: bool) -> None:
         tally.fail(f"POST {status}")
 
 
-async def run_level(port: int, clients: int, seconds: float, with_form: bool) -> Tally:
+async def run_level(
+    port: int,
+    clients: int,
+    seconds: float,
+    with_form: bool,
+    post_only: bool = False,
+    tls: ssl.SSLContext | None = None,
+) -> Tally:
     """Run `clients` concurrent loops for a bounded time (one second of warm-up first)."""
     warmup = Tally()
     tally = Tally()
@@ -209,15 +249,18 @@ async def run_level(port: int, clients: int, seconds: float, with_form: bool) ->
     deadline = stop_warmup + seconds
 
     async def client() -> None:
+        reuse: dict[str, tuple[str, str]] | None = {} if post_only else None
         while time.perf_counter() < deadline:
             target = warmup if time.perf_counter() < stop_warmup else tally
             try:
-                await submission(port, target, with_form)
+                await submission(port, target, with_form, reuse, tls)
             except OSError as error:
                 target.fail(type(error).__name__)
 
     await asyncio.gather(*(client() for _ in range(clients)))
     tally.posts_2xx += warmup.posts_2xx  # every stored row must be accounted for
+    for reason, count in warmup.failures.items():
+        tally.failures[f"warm-up {reason}"] = count
     return tally
 
 
@@ -257,6 +300,25 @@ def start(factory: str, env: dict[str, str], workers: int) -> tuple[subprocess.P
     raise SystemExit(f"{factory} did not start")
 
 
+def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """Return the highest peak RSS (VmHWM) among gunicorn's workers, in MB."""
+    return max(worker_memory(process.pid, "VmHWM"), default=float("nan"))
+
+
+def worker_memory(parent: int, field_name: str) -> list[float]:
+    """Return a /proc status figure (VmHWM, VmRSS) of each child of a process, in MB."""
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(parent) and field_name in fields:
+            peaks.append(int(fields[field_name].split()[0]) / 1024)
+    return peaks
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop gunicorn and wait for it."""
     process.send_signal(signal.SIGTERM)
@@ -276,14 +338,37 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank] * 1000
 
 
-def count_rows(database: Path, table: str) -> int:
+def count_rows(url: str, table: str) -> int:
     """Count the rows a server stored."""
-    with sqlite3.connect(database) as connection:
-        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = text(f"SELECT count(*) FROM {table}")  # noqa: S608 - a fixed table name
+            return int(connection.execute(query).scalar_one())
+    finally:
+        engine.dispose()
 
 
-def prepare(scratch: Path) -> dict[str, str]:
-    """Create the databases and the environment shared by the three servers."""
+@contextmanager
+def database(backend: str, scratch: Path, name: str) -> Iterator[str]:
+    """Yield a fresh database URL: a file in scratch, or a throwaway PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{scratch / (name + '.sqlite3')}"
+        return
+    import psycopg
+
+    database_name = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{database_name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{database_name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+
+
+def prepare(scratch: Path, intake_url: str, plain_url: str) -> dict[str, str]:
+    """Create the databases and the environment shared by the servers."""
     from nacl.public import PrivateKey
 
     from form_service import migrate
@@ -292,13 +377,13 @@ def prepare(scratch: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         BENCH_SECRET=base64.b64encode(os.urandom(32)).decode(),
-        BENCH_PLAIN_DB=f"sqlite:///{scratch / 'plain.sqlite3'}",
+        BENCH_PLAIN_DB=plain_url,
         FORM_SERVICE_SECRET_KEY=base64.b64encode(os.urandom(32)).decode(),
         FORM_SERVICE_RECEIPT_PEPPER=base64.b64encode(os.urandom(32)).decode(),
         FORM_SERVICE_DESK_PUBLIC_KEY=base64.b64encode(
             bytes(PrivateKey.generate().public_key)
         ).decode(),
-        FORM_SERVICE_DATABASE_URL=f"sqlite:///{scratch / 'intake.sqlite3'}",
+        FORM_SERVICE_DATABASE_URL=intake_url,
         FORM_SERVICE_INSTANCE_DIR=str(scratch),
         FORM_SERVICE_COOKIE_SECURE="false",
         # All clients share one address: keep the limiter working but never refusing.
@@ -317,84 +402,101 @@ def create_plain_table(url: str) -> None:
     engine.dispose()
 
 
+APPS = (
+    # name, factory, fetches the form, POST only
+    ("bare Flask (POST only)", "bare_app", False, False),
+    ("plain Flask-WTF + SQLAlchemy", "plain_app", True, False),
+    ("intake POST only", "intake_app", True, True),
+    ("intake complete submission", "intake_app", True, False),
+)
+
+
+def summary(tally: Tally, seconds: float) -> dict[str, Any]:
+    """Reduce one level's tally to rates and percentiles."""
+    return {
+        "rate": tally.done / seconds,
+        "p50_ms": percentile(tally.latencies, 0.5),
+        "p99_ms": percentile(tally.latencies, 0.99),
+        "post_p50_ms": percentile(tally.post_latencies, 0.5),
+        "post_p99_ms": percentile(tally.post_latencies, 0.99),
+        "failures": dict(tally.failures),
+        "posts_2xx": tally.posts_2xx,
+    }
+
+
+def measure(
+    backend: str,
+    workers: int,
+    seconds: float,
+    levels: list[int],
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run every app at every level on one backend and return the figures."""
+    apps: dict[str, dict[int, dict[str, Any]]] = {}
+    rss: dict[str, float] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="intake-bench-") as folder,
+        database(backend, Path(folder), "intake") as intake_url,
+        database(backend, Path(folder), "plain") as plain_url,
+    ):
+        env = prepare(Path(folder), intake_url, plain_url)
+        for name, factory, with_form, post_only in APPS:
+            process, port = start(factory, env, workers)
+            try:
+                # Until every worker has imported the app and served a first request, the
+                # first level would measure gunicorn booting: warm up, uncounted but stored.
+                progress(f"{backend}: {name}, warming up")
+                warm = asyncio.run(run_level(port, 2 * workers, 2.0, with_form, post_only))
+                apps[name] = {"warm-up": summary(warm, 2.0)}
+                for level in levels:
+                    progress(f"{backend}: {name}, {level} clients")
+                    tally = asyncio.run(run_level(port, level, seconds, with_form, post_only))
+                    apps[name][level] = summary(tally, seconds)
+                rss[name] = peak_rss_mb(process)
+            finally:
+                stop(process)
+        posted = {
+            table: sum(
+                figures["posts_2xx"]
+                for name, by_level in apps.items()
+                if (name.startswith("intake") == (table == "tips")) and not name.startswith("bare")
+                for figures in by_level.values()
+            )
+            for table in ("tips", "messages")
+        }
+        stored = {
+            "tips": count_rows(intake_url, "tips"),
+            "messages": count_rows(plain_url, "messages"),
+        }
+    return {
+        "backend": backend,
+        "workers": workers,
+        "seconds": seconds,
+        "levels": levels,
+        "apps": apps,
+        "peak_rss_mb": rss,
+        "posted_2xx": posted,
+        "stored": stored,
+    }
+
+
 def main() -> None:
-    """Run every app at every level and print the figures and the verdict."""
+    """Run every app at every level and print the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--levels", default="8,32,64")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     options = parser.parse_args()
     levels = [int(level) for level in options.levels.split(",")]
-
-    with tempfile.TemporaryDirectory(prefix="intake-bench-") as folder:
-        scratch = Path(folder)
-        env = prepare(scratch)
-        results: dict[str, dict[int, Tally]] = {}
-        for name, factory, with_form in (
-            ("bare Flask (POST only)", "bare_app", False),
-            ("plain Flask-WTF + SQLAlchemy", "plain_app", True),
-            ("intake (sealed, private)", "intake_app", True),
-        ):
-            process, port = start(factory, env, options.workers)
-            try:
-                results[name] = {
-                    level: asyncio.run(run_level(port, level, options.seconds, with_form))
-                    for level in levels
-                }
-            finally:
-                stop(process)
-        stored = {
-            "plain Flask-WTF + SQLAlchemy": count_rows(scratch / "plain.sqlite3", "messages"),
-            "intake (sealed, private)": count_rows(scratch / "intake.sqlite3", "tips"),
-        }
-        report(results, stored, options, levels)
-
-
-def report(
-    results: dict[str, dict[int, Tally]], stored: dict[str, int], options: Any, levels: list[int]
-) -> None:
-    """Print the table, the ratios and the checks."""
-    print(
-        f"\ngunicorn sync workers={options.workers}, {options.seconds:.0f} s per level "
-        f"(+1 s warm-up), SQLite, {os.cpu_count()} CPUs, loopback\n"
+    figures = measure(
+        options.backend,
+        options.workers,
+        options.seconds,
+        levels,
+        lambda m: print(m, file=sys.stderr),
     )
-    print(
-        f"{'app':32} {'clients':>7} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'POST p50':>9} {'POST p99':>9} {'failures'}"
-    )
-    for name, by_level in results.items():
-        for level, tally in by_level.items():
-            rate = tally.done / options.seconds
-            print(
-                f"{name:32} {level:>7} {rate:>9.1f} {percentile(tally.latencies, 0.5):>8.1f} "
-                f"{percentile(tally.latencies, 0.99):>8.1f} "
-                f"{percentile(tally.post_latencies, 0.5):>9.1f} "
-                f"{percentile(tally.post_latencies, 0.99):>9.1f} {tally.failures or '-'}"
-            )
-    bare, plain, intake = (results[name] for name in results)
-    print("\nrate/s: complete submissions (GET form + POST tip); bare: POSTs only.")
-    ok = True
-    for level in levels:
-        vs_bare = intake[level].done / max(bare[level].done, 1)
-        vs_plain = intake[level].done / max(plain[level].done, 1)
-        ok &= vs_bare >= TARGETS["vs_bare"] and vs_plain >= TARGETS["vs_plain"]
-        print(
-            f"  {level:>3} clients: intake = {vs_bare:6.1%} of bare (target >= 12%), "
-            f"{vs_plain:6.1%} of plain (target >= 85%)"
-        )
-    if 32 in intake:
-        p99 = percentile(intake[32].latencies, 0.99)
-        ok &= p99 < TARGETS["p99_ms_at_32"]
-        print(f"  intake p99 at 32 clients: {p99:.1f} ms for the whole submission (target < 100)")
-    for name, rows in stored.items():
-        posted = sum(tally.posts_2xx for tally in results[name].values())
-        ok &= posted == rows
-        print(
-            f"  {name}: {posted} posts answered 2xx, {rows} rows stored "
-            f"({'match' if posted == rows else 'MISMATCH'})"
-        )
-    print("\nverdict:", "all targets met" if ok else "TARGETS MISSED")
-    sys.exit(0 if ok else 1)
+    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":
