@@ -387,7 +387,8 @@ def prepare(scratch: Path, intake_url: str, plain_url: str) -> dict[str, str]:
         FORM_SERVICE_INSTANCE_DIR=str(scratch),
         FORM_SERVICE_COOKIE_SECURE="false",
         # All clients share one address: keep the limiter working but never refusing.
-        FORM_SERVICE_RATELIMIT_SUBMIT="1000000 per hour",
+        FORM_SERVICE_RATELIMIT_SESSION="1000000 per hour",
+        FORM_SERVICE_RATELIMIT_GLOBAL="1000000 per hour",
         TMPDIR=str(scratch),
     )
     migrate.upgrade(Settings.from_env(env))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,29 @@ def _to_list(name: str, raw: str) -> tuple[str, ...]:
 def _to_path(name: str, raw: str) -> Path:
     """Resolve a path environment value."""
     return Path(raw).resolve()
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A limit: at most `count` posts per `seconds`."""
+
+    count: int
+    seconds: int
+
+
+RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+RATE_PATTERN = re.compile(r"\s*(\d+)\s+per\s+(second|minute|hour|day)\s*")
+
+
+def parse_rates(text: str) -> tuple[Rate, ...]:
+    """Parse limits written as "10 per hour; 30 per day"; raise ValueError if malformed."""
+    rates = []
+    for part in text.split(";"):
+        match = RATE_PATTERN.fullmatch(part)
+        if not match or int(match.group(1)) < 1:
+            raise ValueError(f"not a limit: {part.strip()!r}")
+        rates.append(Rate(int(match.group(1)), RATE_PERIODS[match.group(2)]))
+    return tuple(rates)
 
 
 def decode_public_key(text: str) -> bytes | None:
@@ -201,14 +225,17 @@ class IntakeSettings(Settings):
     secret_key: str = field(repr=False)
     receipt_pepper: str = field(repr=False)
     desk_public_key: str
-    ratelimit_submit: str = "20 per hour; 100 per day"
+    # Tips one form session may send, and all tipsters together (docs/security.md).
+    ratelimit_session: str = "10 per hour; 30 per day"
+    ratelimit_global: str = "200 per hour; 1000 per day"
     csrf_time_limit: int = 2 * 24 * 3600
 
     VARIABLES: ClassVar[tuple[Variable, ...]] = (
         Variable("SECRET_KEY", "secret_key", _to_secret, required=True),
         Variable("RECEIPT_PEPPER", "receipt_pepper", _to_secret, required=True),
         Variable("DESK_PUBLIC_KEY", "desk_public_key", _to_str, required=True),
-        Variable("RATELIMIT_SUBMIT", "ratelimit_submit", _to_str),
+        Variable("RATELIMIT_SESSION", "ratelimit_session", _to_str),
+        Variable("RATELIMIT_GLOBAL", "ratelimit_global", _to_str),
         Variable("CSRF_TIME_LIMIT", "csrf_time_limit", _to_int),
     )
 
@@ -222,6 +249,14 @@ class IntakeSettings(Settings):
             problems.append("the secret key and the receipt pepper must differ")
         if decode_public_key(self.desk_public_key) is None:
             problems.append(f"{PREFIX}DESK_PUBLIC_KEY must be a base64 X25519 public key")
+        for name, value in (
+            ("RATELIMIT_SESSION", self.ratelimit_session),
+            ("RATELIMIT_GLOBAL", self.ratelimit_global),
+        ):
+            try:
+                parse_rates(value)
+            except ValueError:
+                problems.append(f'{PREFIX}{name} must read like "10 per hour; 30 per day"')
         if self.csrf_time_limit < MIN_CSRF_TIME_LIMIT:
             problems.append(f"{PREFIX}CSRF_TIME_LIMIT must be at least {MIN_CSRF_TIME_LIMIT}")
         return problems

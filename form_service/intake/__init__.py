@@ -17,8 +17,8 @@ from form_service.clock import SYSTEM_CLOCK, Clock
 from form_service.crypto import load_public_key
 from form_service.db import make_write_lock
 from form_service.intake.check_views import bp as check_bp
-from form_service.intake.checks import LocalLimits, make_sessions
-from form_service.intake.limits import make_limiter
+from form_service.intake.checks import make_sessions
+from form_service.intake.limits import make_limits
 from form_service.intake.pages import current_language, format_day
 from form_service.intake.request import (
     MAX_BODY_BYTES,
@@ -62,6 +62,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     frame.configure_jinja(app, TEMPLATES_DIR, settings.theme_dir)
     app.jinja_env.filters["format_day"] = format_day
     engine, session_factory = frame.open_database(settings)
+    limits = make_limits(settings, clock)
     frame.install_state(
         app,
         IntakeState(
@@ -74,13 +75,11 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
             clock=clock,
             desk_public_key=load_public_key(settings.desk_public_key),
             check_sessions=make_sessions(settings.ratelimit_storage_url, clock),
-            lookup_limits=LocalLimits(clock).spend,
+            lookup_limits=limits.spend,
+            limits=limits,
         ),
     )
     Babel(app, locale_selector=lambda: current_language().locale)
-    # The limiter checks before the CSRF token is read: refusing a flood costs less.
-    limiter = make_limiter(app, settings, clock)
-    limiter.limit(settings.ratelimit_submit, methods=["POST"])(bp)
     CSRFProtect(app)
     app.register_blueprint(bp)
     app.register_blueprint(check_bp)

@@ -20,6 +20,7 @@ from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
 from form_service.clock import Clock
+from form_service.intake.limits import Decision
 
 IDLE = dt.timedelta(minutes=15)
 
@@ -146,43 +147,5 @@ def make_sessions(storage_url: str, clock: Clock) -> CheckSessions:
     return CheckSessions(MemoryStore(clock))
 
 
-@dataclass(frozen=True)
-class Decision:
-    """Whether one more use of a bucket is allowed, and if not, how long to wait."""
-
-    allowed: bool
-    retry_after: int = 0
-
-
-class LocalLimits:
-    """Per-key and global counts per fixed window, in this process.
-
-    Same call shape as the intake's shared limits: spend(bucket, key). A key is a session,
-    never an address: behind an onion service every tipster has the same one.
-    """
-
-    def __init__(
-        self, clock: Clock, per_key: int = 10, overall: int = 5000, window: int = 900
-    ) -> None:
-        self._clock, self._per_key, self._overall, self._window = clock, per_key, overall, window
-        self._counts: dict[tuple[str, str, int], int] = {}
-        self._lock = threading.Lock()
-
-    def spend(self, bucket: str, key: str) -> Decision:
-        """Count one use for a key and the bucket as a whole; refuse past either limit."""
-        now = int(self._clock.timestamp())
-        window = now // self._window
-        retry_after = self._window - now % self._window
-        with self._lock:
-            self._counts = {k: v for k, v in self._counts.items() if k[2] == window}
-            own, overall = (bucket, key, window), (bucket, "", window)
-            if self._counts.get(own, 0) >= self._per_key:
-                return Decision(False, retry_after)
-            if self._counts.get(overall, 0) >= self._overall:
-                return Decision(False, retry_after)
-            self._counts[own] = self._counts.get(own, 0) + 1
-            self._counts[overall] = self._counts.get(overall, 0) + 1
-        return Decision(True)
-
-
+# The lookup spends from the intake's shared limits (limits.py), bucket "lookup".
 Spend = Callable[[str, str], Decision]

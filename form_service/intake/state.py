@@ -10,6 +10,7 @@ from nacl.public import PublicKey
 
 from form_service.frame import AppState, current_state
 from form_service.intake.checks import CheckSessions, Spend
+from form_service.intake.limits import Limits
 from form_service.settings import IntakeSettings
 
 
@@ -23,6 +24,8 @@ class IntakeState(AppState):
     # Sessions after a receipt lookup, and the lookup's limits (per session and overall).
     check_sessions: CheckSessions
     lookup_limits: Spend
+    # Tips per form session and overall (limits.py); lookup_limits is its spend.
+    limits: Limits
     # Rendered pages that hold no request data, per language, with slots for the one
     # value that changes (the CSRF token, the receipt code): see pages.render_cached.
     page_cache: dict[tuple[str, str], str] = field(default_factory=dict)

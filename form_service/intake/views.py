@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from form_service.intake.check_forms import ReceiptForm
 from form_service.intake.check_views import show_lookup
 from form_service.intake.forms import TipForm
+from form_service.intake.limits import session_key
 from form_service.intake.pages import current_language, render_cached, render_page
 from form_service.intake.salvage import salvage_text_fields
 from form_service.intake.state import intake_state
@@ -54,6 +55,12 @@ def new_tip() -> Response:
     if not form.validate():
         return show_form(form, status=400)
     state = intake_state()
+    # Only a post that passed the CSRF check and validation counts (see limits.py).
+    decision = state.limits.spend(
+        "submit", session_key(state.settings.secret_key, str(session.get("csrf_token", "")))
+    )
+    if not decision.allowed:
+        return show_form(form, status=429, notice="rate_limited", retry_after=decision.retry_after)
     try:
         code = store_tip(
             state.engine,
@@ -93,7 +100,9 @@ def blank_form_context() -> dict[str, Any]:
     return {"form": form, "notice": None, "files_dropped": False}
 
 
-def show_form(form: TipForm, *, status: int, notice: str | None = None) -> Response:
+def show_form(
+    form: TipForm, *, status: int, notice: str | None = None, retry_after: int = 0
+) -> Response:
     """Render the form with its errors and a notice; files are never echoed back."""
     files_dropped = status != 200 and (notice == "too_large" or files_were_sent())
     response = render_page(
@@ -107,6 +116,8 @@ def show_form(form: TipForm, *, status: int, notice: str | None = None) -> Respo
     )
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -156,23 +167,6 @@ def too_large(error: RequestEntityTooLarge) -> Response:
     if not is_tip_post():
         return show_error(413)
     return show_form(posted_form(posted_text()), status=413, notice="too_large")
-
-
-@bp.app_errorhandler(TooManyRequests)
-def rate_limited(error: TooManyRequests) -> Response:
-    """Give the form back with its text when this address sent too much."""
-    if not is_tip_post():
-        return show_error(429)
-    response = show_form(posted_form(posted_text()), status=429, notice="rate_limited")
-    response.headers["Retry-After"] = str(retry_after_seconds(error))
-    return response
-
-
-def retry_after_seconds(error: TooManyRequests) -> int:
-    """Return how long to wait: the window of the limit that was hit."""
-    limit = getattr(error, "limit", None)
-    item = getattr(limit, "limit", None)
-    return int(item.get_expiry()) if item is not None else 3600
 
 
 @bp.app_errorhandler(HTTPException)

@@ -35,7 +35,8 @@ def make_settings(database_url: str, desk_public_key: str, **overrides: Any) -> 
         "desk_public_key": desk_public_key,
         "database_url": database_url,
         "cookie_secure": False,
-        "ratelimit_submit": "1000 per hour",
+        "ratelimit_session": "1000 per hour",
+        "ratelimit_global": "1000 per hour",
     }
     options.update(overrides)
     return IntakeSettings(**options)
