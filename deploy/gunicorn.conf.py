@@ -13,6 +13,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+from form_service.logs import GUNICORN_LOGCONFIG
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "sync"
 workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
@@ -27,11 +29,13 @@ max_requests_jitter = 100
 # forked workers corrupts its state. Each worker loads the app (and connects) itself.
 preload_app = False
 
-# No access log: it would carry client addresses. Errors go to stderr without them; gunicorn
+# No access log: it would carry client addresses and date every tip. Errors go to stderr
+# without them, without timestamps and without form paths (form_service/logs.py); gunicorn
 # logs the peer address of a malformed request only at debug level.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+logconfig_dict = GUNICORN_LOGCONFIG
 
 # Only nginx may set X-Forwarded-Proto (gunicorn) and X-Forwarded-For (the app's ProxyFix,
 # trusting exactly one proxy). Locally nginx is 127.0.0.1; in compose the app port is reachable

@@ -20,6 +20,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from form_service import logs
 from form_service.clock import SYSTEM_CLOCK, Clock
 from form_service.db import check_engine, make_engine, make_session_factory
 from form_service.languages import Language, load_languages, stylesheet_url
@@ -107,10 +108,8 @@ def configure_logging(settings: Settings) -> None:
     logger = logging.getLogger("form_service")
     logger.setLevel(settings.log_level)
     if not logger.handlers:
-        handler = logging.StreamHandler()
-        # No timestamp: a log line next to a tip must not date the submission.
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
+        # No timestamp and no form path: a log line next to a tip must not date it (logs.py).
+        logger.addHandler(logs.plain_handler())
 
 
 def theme_stylesheet(settings: Settings) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.system.conftest import Client, Response, Stack
+from tests.system.conftest import Client, Response, Stack, read_logs
 from tools.stack import nginx as nginx_config
 from tools.stack import prepare as stack_setup
 from tools.stack import run as stack_runner
@@ -402,3 +402,31 @@ def test_the_stack_serves_a_site_built_for_its_own_origin(client: Client, stack:
     sitemap = client.get(stack.public + "/sitemap.xml").text
     assert f"<loc>{stack.public}/</loc>" in sitemap
     assert "127.0.0.1:8000" not in sitemap
+
+
+def test_no_request_to_the_form_or_follow_up_pages_reaches_the_access_log(stack: Stack) -> None:
+    marker = f"/en/log-probe-{time.monotonic_ns()}/"
+    client = Client(stack.ca)
+    for path in ["/form/en/", "//form/en/", "/form%2Fen/", "/%66orm/en/", "/check/en/"]:
+        client.get(stack.public + path)
+        client.request(
+            "POST",
+            stack.public + path,
+            body=b"topic=other&message=x",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    # A form post too large for nginx: answered by its own 413 page under /_errors/.
+    assert send(stack, "public", "/form/en/", "POST", FORM_LIMIT + 1).status == 413
+    # A static address after them, to know the log was written up to here.
+    assert client.get(stack.public + marker).status == 404
+    deadline = time.monotonic() + 10
+    while True:
+        text = "".join(t for p, t in read_logs(stack).items() if p.name == "access.log")
+        if marker in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    lines = text.splitlines()
+    assert any(marker in line for line in lines)
+    for line in lines:
+        assert "form" not in line.lower() and "check" not in line, line
+        assert "%66" not in line and "_errors" not in line, line
