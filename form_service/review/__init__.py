@@ -90,6 +90,7 @@ def _register(app: Flask) -> None:
         admin,
         auth,
         bp,
+        replies,
         tips,
     )
 

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -99,6 +100,7 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
     assignee = SelectField(_l("Assigned to"), choices=[], validators=[Optional()])
     label = StringField(_l("Label"), validators=[Optional(), Length(max=MAX_LABEL)])
     search = StringField(_l("Search the message text"), validators=[Optional(), Length(max=200)])
+    unread = BooleanField(_l("Only tips with unread follow-ups"))
 
 
 class ExportForm(FlaskForm):  # type: ignore[misc]
@@ -120,6 +122,22 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     recorded_to = DateField(_l("Until"), validators=[Optional()])
 
 
+class ReplyForm(FlaskForm):  # type: ignore[misc]
+    """A reply to the tipster, sealed to the tip's reply key and to the desk."""
+
+    reply_text = TextAreaField(
+        _l("Reply to the tipster"), validators=[DataRequired(), Length(max=10_000)]
+    )
+
+
+class ReplyTemplateForm(FlaskForm):  # type: ignore[misc]
+    """A reply template: its language, a short title and the text."""
+
+    language = SelectField(_l("Language"), choices=[])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=10_000)])
+
+
 FILTER_FIELDS = (
     "status",
     "topic",
@@ -129,6 +147,7 @@ FILTER_FIELDS = (
     "assignee",
     "label",
     "search",
+    "unread",
 )
 
 
@@ -162,6 +181,7 @@ def to_filter(form: FilterForm) -> InboxFilter:
         assignee_id=int(str(assignee)) if assignee is not None else None,
         label=value("label"),  # type: ignore[arg-type]
         search=value("search"),  # type: ignore[arg-type]
+        unread=bool(value("unread")),
     )
 
 

@@ -19,7 +19,14 @@ PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "review.set_language"})
 SECOND_FACTOR_ENDPOINTS = frozenset(
     {"review.enrol_second_factor", "review.verify_second_factor", "review.sign_out"}
 )
-ADMIN_ENDPOINTS = frozenset({"review.export_tips", "review.audit_log"})
+ADMIN_ENDPOINTS = frozenset(
+    {
+        "review.export_tips",
+        "review.audit_log",
+        "review.reply_templates",
+        "review.delete_reply_template",
+    }
+)
 TOKEN_KEY = "token"  # noqa: S105 - the session key name, not a secret
 _SAFE_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9/_\-.~%?=&+]*")
 

@@ -8,13 +8,15 @@ from datetime import date, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from form_service.models import Staff, Tip, TipLabel, TipStatus, TipTriage
+from form_service.models import Staff, Tip, TipLabel, TipMessage, TipStatus, TipTriage
 from form_service.review.search import SearchTexts, fields_text, searchable
 
 __all__ = ["fields_text", "searchable"]  # Where reports and tests have always found them.
 
 PAGE_SIZE = 50
 WARN_DAYS = 14
+# Tips with a follow-up the desk has not opened yet (an index covers this query).
+UNREAD_TIP_IDS = select(TipMessage.tip_id).where(TipMessage.seen_by_desk.is_(False)).distinct()
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class InboxFilter:
     assignee_id: int | None = None  # 0 means "nobody"
     label: str | None = None
     search: str | None = None
+    unread: bool = False  # only tips with follow-ups the desk has not read
 
 
 @dataclass
@@ -38,6 +41,7 @@ class InboxRow:
     tip: Tip
     assignee: str | None
     labels: list[str] = field(default_factory=list)
+    unread: bool = False
 
 
 @dataclass
@@ -78,6 +82,8 @@ def filtered_tip_ids(flt: InboxFilter) -> Select[int]:
         query = query.where(
             Tip.tip_id.in_(select(TipLabel.tip_id).where(TipLabel.label == flt.label))
         )
+    if flt.unread:
+        query = query.where(Tip.tip_id.in_(UNREAD_TIP_IDS))
     return query.order_by(Tip.received_on.desc(), Tip.tip_id.desc())
 
 
@@ -98,6 +104,8 @@ def _rows(db: Session, tip_ids: list[int]) -> list[InboxRow]:
         .order_by(TipLabel.label)
     ):
         rows[tip_id].labels.append(label)
+    for tip_id in db.scalars(UNREAD_TIP_IDS.where(TipMessage.tip_id.in_(tip_ids))):
+        rows[tip_id].unread = True
     return [rows[tip_id] for tip_id in tip_ids if tip_id in rows]
 
 

@@ -114,6 +114,23 @@ def thread(db: Session, tip_id: int, private_key: PrivateKey) -> list[ThreadItem
     return items
 
 
+def open_message_file(
+    db: Session, private_key: PrivateKey, tip_id: int, message_id: str, number: int
+) -> PlainAttachment | None:
+    """Decrypt the n-th file (from 1) of one message of one tip, or None if there is none."""
+    message = db.get(TipMessage, message_id)
+    if message is None or message.tip_id != tip_id or number < 1:
+        return None
+    sealed = db.scalars(
+        select(MessageAttachment.ciphertext)
+        .where(MessageAttachment.message_id == message_id)
+        .order_by(MessageAttachment.attachment_id)
+        .offset(number - 1)
+        .limit(1)
+    ).first()
+    return None if sealed is None else open_attachment(private_key, message.sealed_key, sealed)
+
+
 def mark_seen(db: Session, tip_id: int) -> int:
     """Mark a tip's follow-ups as read by the desk; return how many were unread."""
     result = db.execute(

@@ -6,7 +6,7 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from form_service.review import audit, chart, export, reports
+from form_service.review import audit, chart, export, replies, reports
 from form_service.review import inbox as listing
 from form_service.review.forms import (
     AuditFilterForm,
@@ -27,7 +27,11 @@ def dashboard() -> ResponseReturnValue:
     weeks = reports.weekly_counts(db(), desk().clock.today())
     svg = chart.weekly_chart(weeks, _("Tips received per week, last 12 weeks"), "weekly-title")
     return render_template(
-        "review/dashboard.html", counts=listing.status_counts(db()), weeks=weeks, chart=svg
+        "review/dashboard.html",
+        counts=listing.status_counts(db()),
+        weeks=weeks,
+        chart=svg,
+        unread=replies.unread_count(db()),
     )
 
 

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from form_service.models import Staff, Tip, TipStatus
-from form_service.review import audit, tipview, workflow
+from form_service.models import ReplyTemplate, Staff, Tip, TipStatus
+from form_service.review import audit, replies, tipview, workflow
 from form_service.review import inbox as listing
 from form_service.review.forms import (
     AssignForm,
@@ -19,6 +19,7 @@ from form_service.review.forms import (
     FilterForm,
     LabelForm,
     NoteForm,
+    ReplyForm,
     StatusForm,
     active_filters,
     fill_choices,
@@ -48,6 +49,7 @@ def inbox() -> ResponseReturnValue:
         counts=listing.status_counts(db()),
         export_form=ExportForm(),
         due=listing.due_for_deletion(db(), desk().settings.retention_days, desk().clock.today()),
+        unread=replies.unread_count(db()),
     )
 
 
@@ -56,9 +58,31 @@ def show_tip(tip_id: int) -> ResponseReturnValue:
     """Show every field of a tip as inert text, with its workflow, notes and history."""
     tip = db().get(Tip, tip_id) or abort(404)
     view = tipview.tip_view(db(), tip, desk().private_key)
-    audit.record(db(), current_staff().email, "tip.view", tip.tip_id)
+    thread = replies.thread(db(), tip.tip_id, desk().private_key)
+    # Opening the page reads the follow-ups: the inbox stops marking the tip.
+    newly_read = replies.mark_seen(db(), tip.tip_id)
+    audit.record(db(), current_staff().email, "tip.view", tip.tip_id, follow_ups_read=newly_read)
     db().commit()
-    return render_template("review/tip.html", tip=tip, view=view, **tip_forms(db(), tip, view))
+    return render_template(
+        "review/tip.html",
+        tip=tip,
+        view=view,
+        thread=thread,
+        can_reply=replies.can_reply(db(), tip.tip_id),
+        templates=replies.templates_for(db(), tip.language),
+        reply_form=reply_form(tip),
+        **tip_forms(db(), tip, view),
+    )
+
+
+def reply_form(tip: Tip) -> ReplyForm:
+    """Build the reply form, filled from a template of the tip's language when one is chosen."""
+    form = ReplyForm(formdata=None)
+    chosen = request.args.get("template", type=int)
+    template = db().get(ReplyTemplate, chosen) if chosen else None
+    if template is not None and template.language == tip.language:
+        form.reply_text.data = template.body
+    return form
 
 
 def tip_forms(db: Session, tip: Tip, view: tipview.TipView) -> dict[str, Any]:
@@ -171,5 +195,29 @@ def download_attachment(tip_id: int, attachment_id: int) -> ResponseReturnValue:
     response = Response(plain.data, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     # Even if a browser ignored the disposition, a sandboxed, script-less document is harmless.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/tips/<int:tip_id>/messages/<message_id>/files/<int:number>")
+def download_message_attachment(tip_id: int, message_id: str, number: int) -> ResponseReturnValue:
+    """Send one file of a follow-up as a download only, never rendered in the browser."""
+    plain = replies.open_message_file(db(), desk().private_key, tip_id, message_id, number)
+    if plain is None:
+        abort(404)
+    audit.record(
+        db(),
+        current_staff().email,
+        "attachment.download",
+        tip_id,
+        message=message_id,
+        number=number,
+    )
+    db().commit()
+    name = (
+        f"tip-{tip_id}-follow-up-file-{number}.{tipview.EXTENSIONS.get(plain.content_type, 'bin')}"
+    )
+    response = Response(plain.data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -21,11 +21,16 @@ from tests.form_service.factories import make_staff, make_tip
 from tests.form_service.review.helpers import csrf_token, sign_in
 
 
+def _sample(match: re.Match[str]) -> str:
+    """Give a URL variable a sample value: a number for ids and integers, else a language."""
+    return "1" if match.group(1) or "id" in match.group(2) else "en"
+
+
 def concrete_routes(app: Flask) -> list[tuple[str, str, str]]:
     """Return (endpoint, method, path) for every rule, with sample values for variables."""
     routes = []
     for rule in app.url_map.iter_rules():
-        path = re.sub(r"<(?:int:)?(\w+)>", lambda m: "1" if "id" in m.group(1) else "en", rule.rule)
+        path = re.sub(r"<(int:)?(\w+)>", _sample, rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             routes.append((rule.endpoint, method, path))
     return routes
