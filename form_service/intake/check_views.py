@@ -7,7 +7,6 @@ cookie; the browser gets a random session token, which opens nothing by itself.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,6 +27,7 @@ from form_service.intake.followup import (
     store_reply_deletion,
     store_reply_key,
 )
+from form_service.intake.limits import session_key
 from form_service.intake.pages import current_language, render_page
 from form_service.intake.state import intake_state
 from form_service.languages import find_language
@@ -88,8 +88,9 @@ def look_up() -> ResponseReturnValue:
     """Look the posted code up: open a session, or the same answer for any failure."""
     form = ReceiptForm()
     state = intake_state()
-    session_key = hashlib.sha256(str(session.get("csrf_token", "")).encode()).hexdigest()
-    decision = state.lookup_limits("lookup", session_key)
+    # Keyed by the form session, never the address: Tor users share one address.
+    key = session_key(state.settings.secret_key, str(session.get("csrf_token", "")))
+    decision = state.lookup_limits("lookup", key)
     if not decision.allowed:
         refused = show_lookup(ReceiptForm(formdata=None), notice="rate_limited", status=429)
         refused.headers["Retry-After"] = str(decision.retry_after)
