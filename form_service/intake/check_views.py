@@ -201,7 +201,5 @@ def show_tip(
         status=status,
         tip=tip,
         form=form,
-        delete_form=DeleteReplyForm(formdata=None),
-        leave_form=LeaveForm(formdata=None),
         notice=notice if notice in NOTICES | {"unavailable"} else None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -13,7 +14,8 @@ from werkzeug.test import encode_multipart
 
 from form_service.crypto import open_tip
 from form_service.db import make_engine
-from form_service.models import Tip
+from form_service.models import Staff, StaffRole, Tip
+from form_service.review import replies
 from form_service.settings import Settings
 
 TOKEN_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -93,3 +95,23 @@ def assert_form_given_back(response: Any, status: int, notice: str) -> str:
     assert "MARKER-MESSAGE 私は見ました" in html and "MARKER-WHERE 1978" in html
     assert TOKEN_PATTERN.search(html)
     return html
+
+
+def desk_reply(settings: Settings, key: PrivateKey, text: str, day: dt.date) -> str:
+    """Write a reply on the only tip as the desk does, through replies.send_reply."""
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as db:
+            staff = db.scalar(select(Staff)) or Staff(
+                email="desk@example.org",
+                role=StaffRole.REVIEWER,
+                password_hash="unusable",  # noqa: S106 - no one signs in as this account
+            )
+            db.add(staff)
+            db.flush()
+            tip = db.scalars(select(Tip)).one()
+            message_id = replies.send_reply(db, tip, staff, key, text, day)
+            db.commit()
+            return message_id
+    finally:
+        engine.dispose()

@@ -10,17 +10,24 @@ import secrets
 from typing import Any
 
 import pytest
-from nacl.public import PrivateKey
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, SealedBox
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from form_service.clock import FixedClock
 from form_service.crypto import open_tip, seal_tip
 from form_service.db import make_engine
-from form_service.models import MessageAttachment, Staff, StaffRole, Tip, TipMessage, TipReplyKey
-from form_service.review import replies
+from form_service.models import MessageAttachment, Tip, TipMessage, TipReplyKey
+from form_service.replykeys import derive_reply_private_key, open_for_tipster
 from form_service.settings import IntakeSettings
-from tests.form_service.intake.helpers import TOKEN_PATTERN, multipart, post_tip, receipt_code
+from tests.form_service.intake.helpers import (
+    TOKEN_PATTERN,
+    desk_reply,
+    multipart,
+    post_tip,
+    receipt_code,
+)
 
 CHECK = "/form/en/check/"
 
@@ -41,26 +48,6 @@ def look_up(client: Any, code: str, lang: str = "en") -> Any:
     """Type a code into the lookup form and post it."""
     path = f"/form/{lang}/check/"
     return client.post(path, data={"csrf_token": token_of(client, path), "receipt": code})
-
-
-def desk_reply(settings: IntakeSettings, key: PrivateKey, text: str, day: dt.date) -> str:
-    """Write a reply on the only tip as the desk does, through replies.send_reply."""
-    engine = make_engine(settings)
-    try:
-        with Session(engine) as db:
-            staff = db.scalar(select(Staff)) or Staff(
-                email="desk@example.org",
-                role=StaffRole.REVIEWER,
-                password_hash="unusable",  # noqa: S106 - no one signs in as this account
-            )
-            db.add(staff)
-            db.flush()
-            tip = db.scalars(select(Tip)).one()
-            message_id = replies.send_reply(db, tip, staff, key, text, day)
-            db.commit()
-            return message_id
-    finally:
-        engine.dispose()
 
 
 def rows(settings: IntakeSettings, model: Any) -> list[Any]:
@@ -292,3 +279,33 @@ def test_the_check_pages_are_translated(client: Any, lang: str) -> None:
     look_up(client, code, lang)
     page = client.get(f"/form/{lang}/check/").get_data(as_text=True)
     assert "Leave" not in page and "Status" not in page
+
+
+def test_a_reply_cannot_be_read_from_everything_stored_without_the_code(
+    client: Any, settings: IntakeSettings, desk_private_key: PrivateKey
+) -> None:
+    code = receipt_code(post_tip(client))
+    desk_reply(settings, desk_private_key, "MARKER-SECRET-REPLY", dt.date(2026, 12, 2))
+    engine = make_engine(settings)
+    stored: list[bytes] = []
+    with engine.connect() as connection:
+        for table in Tip.metadata.sorted_tables:
+            for row in connection.execute(table.select()):
+                stored += [v if isinstance(v, bytes) else str(v).encode() for v in row]
+    engine.dispose()
+    files = [p for p in settings.instance_dir.rglob("*") if p.is_file()]
+    stored += [path.read_bytes() for path in files]
+    digits = code.replace(" ", "").encode()
+    assert not any(b"MARKER-SECRET-REPLY" in blob or digits in blob for blob in stored)
+
+    [reply] = rows(settings, TipMessage)
+    [reply_key] = rows(settings, TipReplyKey)
+    # Neither the desk's key nor a code one digit away opens the tipster's copy...
+    with pytest.raises(CryptoError):
+        SealedBox(desk_private_key).decrypt(reply.tipster_ciphertext)
+    near = code[:-1] + str((int(code[-1]) + 1) % 10)
+    with pytest.raises(CryptoError):
+        open_for_tipster(derive_reply_private_key(near, reply_key.salt), reply.tipster_ciphertext)
+    # ...only the code does.
+    key = derive_reply_private_key(code, reply_key.salt)
+    assert open_for_tipster(key, reply.tipster_ciphertext) == "MARKER-SECRET-REPLY"
