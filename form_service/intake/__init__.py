@@ -27,7 +27,7 @@ from form_service.intake.request import (
     InMemoryRequest,
 )
 from form_service.intake.state import IntakeState
-from form_service.intake.views import bp
+from form_service.intake.views import bp, refuse_other_bodies
 from form_service.settings import IntakeSettings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -52,6 +52,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         # The token is bound to a SameSite session cookie; the HTTPS Referer check would
         # lock out tipsters whose browser strips the Referer, a setting we should welcome.
         WTF_CSRF_SSL_STRICT=False,
+        # The token comes in the form only, never in an X-CSRFToken header: no second way in.
+        WTF_CSRF_HEADERS=[],
         SESSION_COOKIE_NAME="intake_session",
         SESSION_COOKIE_PATH="/form/",
         SESSION_COOKIE_HTTPONLY=True,
@@ -80,6 +82,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         ),
     )
     Babel(app, locale_selector=lambda: current_language().locale)
+    # Before the CSRF check: a JSON or text body is refused whatever token it carries.
+    app.before_request(refuse_other_bodies)
     CSRFProtect(app)
     app.register_blueprint(bp)
     app.register_blueprint(check_bp)

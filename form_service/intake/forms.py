@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask_babel import format_number
@@ -28,6 +29,11 @@ MAX_MESSAGE_CHARS = 20_000
 MAX_DETAIL_CHARS = 5_000
 MAX_CONTACT_CHARS = 1_000
 TEXT_FIELDS = ("message", "when_where", "how_known", "contact")
+# Characters that show nothing on their own: controls, format characters (zero-width space
+# and joiners, bidi controls, the byte-order mark), separators, lone combining marks, and
+# the blank letters some keyboards type (Hangul fillers, the blank Braille pattern).
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 UPLOAD_MESSAGES = {
     UploadProblem.TOO_MANY: _l("Attach at most 5 files."),
@@ -55,6 +61,32 @@ UPLOAD_MESSAGES = {
         "Your pictures are too large together for us to read. Attach fewer or smaller pictures."
     ),
 }
+EMPTY_FILE_MESSAGE = _l("File %(number)s is empty. Attach it again, or send without it.")
+FILE_IN_TEXT_MESSAGE = _l("A file was sent in this text box. Type or paste your text instead.")
+
+
+def has_visible_text(text: str) -> bool:
+    """Tell whether text shows anything at all (not only zero-width or blank characters)."""
+    return any(
+        unicodedata.category(char) not in INVISIBLE_CATEGORIES and char not in BLANK_LETTERS
+        for char in text
+    )
+
+
+class TextBox(TextAreaField):  # type: ignore[misc]
+    """A text area that takes text only: a file (or anything else) sent in it is an error."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Take the posted text; refuse a file part sent under this field's name."""
+        if valuelist and not isinstance(valuelist[0], str):
+            self.data = ""
+            raise ValueError(FILE_IN_TEXT_MESSAGE)
+        super().process_formdata(valuelist)
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        """Stop at the one message about a file sent here, before the other checks."""
+        if self.process_errors:
+            raise StopValidation()
 
 
 def normalize_newlines(value: str | None) -> str:
@@ -102,22 +134,22 @@ class TipForm(FlaskForm):  # type: ignore[misc]
         # Our own check below gives a translated message for a missing or forged value.
         validate_choice=False,
     )
-    message = TextAreaField(
+    message = TextBox(
         _l("Your information"),
         filters=[normalize_newlines],
         validators=[no_nul, max_chars(MAX_MESSAGE_CHARS)],
     )
-    when_where = TextAreaField(
+    when_where = TextBox(
         _l("When and where (optional)"),
         filters=[normalize_newlines],
         validators=[no_nul, max_chars(MAX_DETAIL_CHARS)],
     )
-    how_known = TextAreaField(
+    how_known = TextBox(
         _l("How do you know this? (optional)"),
         filters=[normalize_newlines],
         validators=[no_nul, max_chars(MAX_DETAIL_CHARS)],
     )
-    contact = TextAreaField(
+    contact = TextBox(
         _l("How to reach you, if you want us to (optional)"),
         filters=[normalize_newlines],
         validators=[no_nul, max_chars(MAX_CONTACT_CHARS)],
@@ -136,14 +168,18 @@ class TipForm(FlaskForm):  # type: ignore[misc]
             raise StopValidation(_l("Choose what your information is about."))
 
     def validate_message(self, field: Field) -> None:
-        """Require some text in the message."""
-        if not (field.data or "").strip():
+        """Require some visible text in the message (zero-width characters alone are none)."""
+        if not has_visible_text(field.data or ""):
             raise StopValidation(_l("Write your information in the box."))
 
     def validate_attachments(self, field: Field) -> None:
         """Check the files and keep cleaned copies (still in memory) for sealing."""
+        uploads = received_uploads(field.data)
+        for number, upload in enumerate(uploads, start=1):
+            if not upload.data and not upload.oversize:
+                raise ValidationError(str(EMPTY_FILE_MESSAGE) % {"number": number})
         try:
-            self.clean_attachments = check_uploads(received_uploads(field.data))
+            self.clean_attachments = check_uploads(uploads)
         except UploadError as error:
             message = str(UPLOAD_MESSAGES[error.problem]) % {"number": error.position}
             raise ValidationError(message) from None

@@ -1,5 +1,8 @@
-"""Keep every upload in memory: Werkzeug would spool files over 500 KB to a temporary
-file, which would put a tipster's plaintext on disk before it is encrypted."""
+"""The intake's request: uploads kept in memory, forms parsed strictly.
+
+Werkzeug would spool files over 500 KB to a temporary file, which would put a tipster's
+plaintext on disk before it is encrypted. Forms are read by formparser.StrictFormDataParser,
+which says what was wrong with a body instead of dropping it (see formparser.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import IO
 
 from flask import Request
 
+from form_service.intake.formparser import MalformedForm, StrictFormDataParser
 from form_service.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES
 
 # Text budget of one request: the message (20,000 characters, up to 4 bytes each in
@@ -40,7 +44,19 @@ class CappedBuffer(io.BytesIO):
 
 
 class InMemoryRequest(Request):
-    """A request whose file parts never touch the disk."""
+    """A request whose file parts never touch the disk and whose form is read strictly."""
+
+    form_data_parser_class = StrictFormDataParser
+
+    def _load_form_data(self) -> None:
+        """Parse the form; on a malformed body keep the text that could be read, then raise."""
+        try:
+            super()._load_form_data()
+        except MalformedForm as error:
+            # Later reads of request.form (the error page) see the salvaged text, no files.
+            self.__dict__["form"] = self.parameter_storage_class(error.fields)
+            self.__dict__["files"] = self.parameter_storage_class()
+            raise
 
     def _get_file_stream(
         self,

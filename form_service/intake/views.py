@@ -9,10 +9,11 @@ from flask import Blueprint, Response, abort, g, redirect, request, session, url
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from form_service.intake.check_forms import ReceiptForm
 from form_service.intake.check_views import show_lookup
+from form_service.intake.formparser import MalformedForm
 from form_service.intake.forms import TipForm
 from form_service.intake.limits import session_key
 from form_service.intake.pages import current_language, render_cached, render_page
@@ -28,6 +29,9 @@ TOKEN_SLOT = "CSRF-TOKEN-SLOT-5a1e"  # noqa: S105 - a placeholder, not a secret
 RECEIPT_SLOT = "RECEIPT-CODE-SLOT-5a1e"
 # Seconds a tipster is asked to wait when the database is down.
 RETRY_AFTER_UNAVAILABLE = 120
+# The only bodies the form takes: what a browser sends for it. Anything else (JSON, text)
+# would be a second way in that skips what the page promises, so it is refused outright.
+FORM_MIMETYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
 @bp.url_value_preprocessor
@@ -136,10 +140,18 @@ def posted_form(formdata: MultiDict[str, Any]) -> TipForm:
     return form
 
 
+def refuse_other_bodies() -> None:
+    """Refuse a post whose body is not a browser's form (checked before the CSRF token)."""
+    if request.method == "POST" and request.mimetype not in FORM_MIMETYPES:
+        raise UnsupportedMediaType()
+
+
 def posted_text() -> MultiDict[str, Any]:
     """Return the posted fields, recovered from the raw body when it is too large to parse."""
     try:
         return request.form
+    except MalformedForm as error:
+        return MultiDict(error.fields)
     except RequestEntityTooLarge:
         return salvage_text_fields(
             request.environ["wsgi.input"], request.content_type, request.content_length
@@ -161,6 +173,14 @@ def csrf_failed(error: CSRFError) -> Response:
     return show_form(posted_form(posted_text()), status=400, notice="expired")
 
 
+@bp.app_errorhandler(MalformedForm)
+def malformed(error: MalformedForm) -> Response:
+    """Give the form back with the text that could be read when the body was not whole."""
+    if not is_tip_post():
+        return show_error(400)
+    return show_form(posted_form(MultiDict(error.fields)), status=400, notice=error.problem)
+
+
 @bp.app_errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> Response:
     """Give the form back with its text when the upload is too large to read."""
@@ -179,4 +199,9 @@ def show_error(status: int) -> Response:
     """Render the error page for a status code."""
     if status == 404:
         return render_page("intake/not_found.html", _("Page not found"), status=404)
-    return render_page("intake/error.html", _("Sorry, something went wrong"), status=status)
+    return render_page(
+        "intake/error.html",
+        _("Sorry, something went wrong"),
+        status=status,
+        not_a_form=status == 415,
+    )
