@@ -78,8 +78,9 @@ class TextBox(TextAreaField):  # type: ignore[misc]
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         """Take the posted text; refuse a file part sent under this field's name."""
-        if valuelist and not isinstance(valuelist[0], str):
-            self.data = ""
+        texts = [value for value in valuelist if isinstance(value, str)]
+        if len(texts) != len(valuelist):
+            self.data = texts[0] if texts else ""  # any text sent beside the file is kept
             raise ValueError(FILE_IN_TEXT_MESSAGE)
         super().process_formdata(valuelist)
 
