@@ -73,6 +73,8 @@ def store_tip(
         exc.InterfaceError,
         exc.TimeoutError,
         WriteLockTimeout,
+        # The SQLite write lock's file on a full or read-only file system: the same outage.
+        OSError,
     ) as error:
         raise DatabaseUnavailable(type(error).__name__) from error
     return code
