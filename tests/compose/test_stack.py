@@ -14,20 +14,25 @@ import re
 import secrets
 import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from PIL import Image
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
-from form_service.review.auth import totp
+from tests.compose.journey import (
+    TOTP_SECRET,
+    add_admin,
+    form_post,
+    last_step,
+    post_code,
+    sign_in_with_password,
+    unused_code,
+)
 from tests.conftest import require
-from tests.system.conftest import Client, Response, csrf_token
+from tests.system.conftest import Client, csrf_token
 from tests.system.test_observatory import OBSERVATORY, SCRIPT
 from tools.docker import compose_stack
 from tools.docker.compose_stack import Stack
@@ -35,7 +40,6 @@ from tools.docker.compose_stack import Stack
 LANGUAGES = {"en": "en", "ja": "ja", "ko": "ko", "zh-hans": "zh-Hans"}
 MARKER = f"compose-marker-{uuid.uuid4().hex}"
 RECEIPT = re.compile(r'class="receipt-code"[^>]*>([0-9 ]+)<')
-TOTP_SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 # Image budgets with room to spare; the figures of a build are in artifacts/compose-stack.json.
 IMAGE_BUDGET_MB = {"abduction-ci/app:latest": 400, "abduction-ci/web:latest": 350}
 
@@ -44,17 +48,6 @@ IMAGE_BUDGET_MB = {"abduction-ci/app:latest": 400, "abduction-ci/web:latest": 35
 def client(stack: Stack) -> Client:
     """Return an HTTPS client that trusts only the stack's self-signed certificate."""
     return Client(stack.certificate)
-
-
-def form_post(client: Client, url: str, fields: dict[str, Any]) -> Response:
-    """POST fields (and files) as multipart/form-data, with the Referer a browser sends."""
-    boundary, body = encode_multipart(fields)
-    return client.request(
-        "POST",
-        url,
-        body=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": url},
-    )
 
 
 def png_bytes() -> bytes:
@@ -137,69 +130,6 @@ def test_the_desk_answers_only_on_its_own_port(client: Client, stack: Stack) -> 
     # And the desk's listener serves neither the public form nor the site.
     assert client.get(stack.desk + "/form/en/").status == 404
     assert client.get(stack.desk + "/en/").status == 404
-
-
-def add_admin(stack: Stack, email: str, password: str) -> str:
-    """Create a desk account with the image's own command, the password on standard input."""
-    return compose_stack.compose(
-        stack,
-        "run",
-        "--rm",
-        "--no-deps",
-        "-T",
-        "review",
-        "form-service",
-        "staff",
-        "add",
-        email,
-        "--role",
-        "admin",
-        stdin=password + "\n",
-    )
-
-
-def last_step(stack: Stack, email: str) -> int | None:
-    """Return the last TOTP step the desk accepted from this account (from its database)."""
-    # psql quotes the value itself (:'email'); variables reach only SQL read from stdin.
-    output = compose_stack.compose(
-        stack,
-        *("exec", "-T", "db", "psql", "-U", "formservice", "-d", "formservice", "-At"),
-        *("-v", f"email={email}"),
-        stdin="SELECT totp_last_step FROM staff WHERE email = :'email';\n",
-    ).strip()
-    return int(output) if output else None
-
-
-def unused_code(secret: str, used: int | None) -> str:
-    """Return a code the desk accepts now and for at least the next 30 s, never one used.
-
-    The desk accepts the steps now-1, now and now+1 and nothing at or before the last one
-    used. The code for `now` (or for the step after the last used one) stays valid for at
-    least a whole step, so no request races a boundary; if the next unused step lies beyond
-    now+1, wait (bounded) until the clock reaches it. The containers share this clock.
-    """
-    deadline = time.monotonic() + 2 * totp.STEP_SECONDS
-    while True:
-        now = totp.current_step(time.time())  # wall clock: the containers keep the real time
-        step = now if used is None else max(now, used + 1)
-        if step <= now + 1:
-            return pyotp.TOTP(secret).at(step * totp.STEP_SECONDS)
-        assert time.monotonic() < deadline, "the clock did not reach an unused TOTP step"
-        time.sleep(0.5)
-
-
-def sign_in_with_password(client: Client, stack: Stack, email: str, password: str) -> Response:
-    """Post the e-mail address and password; return the redirect to the second factor."""
-    url = f"{stack.desk}/staff/sign-in"
-    page = client.get(url)
-    fields = {"csrf_token": csrf_token(page.text), "email": email, "password": password}
-    return client.post_form(url, fields, referer=url)
-
-
-def post_code(client: Client, url: str, code: str) -> Response:
-    """Post a TOTP code on an enrolment or code page."""
-    page = client.get(url)
-    return client.post_form(url, {"csrf_token": csrf_token(page.text), "code": code}, referer=url)
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,11 @@ pytestmark = pytest.mark.xdist_group("stack")
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
-EXAMPLE_ENV = {"SITE_HOST": "abduction.example.org", "DESK_PUBLISH_ADDRESS": "10.8.0.1"}
+EXAMPLE_ENV = {
+    "SITE_HOST": "abduction.example.org",
+    "DESK_PUBLISH_ADDRESS": "10.8.0.1",
+    "DESK_PASSPHRASE_FILE": "/mnt/offline/desk-passphrase",
+}
 
 
 def compose_binary() -> Path:
@@ -282,7 +286,7 @@ def test_every_builder_gets_the_same_small_context() -> None:
 
 def resolved(tmp_path: Path, *files: Path) -> dict[str, Any]:
     """Return the Compose configuration of these files, with throwaway CI variables."""
-    for name in ("intake.env", "review.env"):
+    for name in ("intake.env", "review.env", "migrate.env"):
         (tmp_path / name).touch()
     env = {"PATH": os.environ.get("PATH", ""), "CI_SECRETS_DIR": str(tmp_path), **EXAMPLE_ENV}
     args = [arg for path in files for arg in ("-f", str(path))]
@@ -349,3 +353,32 @@ def test_the_app_image_lock_is_the_full_lock_without_the_extras() -> None:
     # An extra that is also a runtime dependency's dependency may stay (none is, today).
     assert not extras & set(app) - wanted, extras & set(app)
     assert "COPY requirements-app.lock" in DOCKERFILE.read_text()
+
+
+def test_deploy_init_writes_every_file_the_published_file_reads(tmp_path: Path) -> None:
+    from form_service.deploy import Plan, init_deployment
+    from form_service.deskkey import INTERACTIVE
+
+    office = tmp_path / "office"
+    passphrase = tmp_path / "offline" / "pass"
+    init_deployment(
+        Plan(office, "tips.example.org", "desk.example.org", passphrase, key_strength=INTERACTIVE)
+    )
+    files = ["--project-directory", office, "-f", COMPOSE_FILE]
+    result = subprocess.run(
+        [compose_binary(), *files, "config", "--format", "json"],
+        cwd=office,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    resolved = json.loads(result.stdout)
+    for name, secret in resolved["secrets"].items():
+        assert Path(secret["file"]).is_file(), name
+    for name, service in resolved["services"].items():
+        for env_file in service.get("env_file", []):
+            path = env_file["path"] if isinstance(env_file, dict) else env_file
+            assert Path(path).is_file(), f"{name}: {path}"
+    assert resolved["services"]["web"]["environment"]["NGINX_SERVER_NAME"] == "tips.example.org"

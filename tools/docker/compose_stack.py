@@ -4,9 +4,9 @@
     python -m tools.docker.compose_stack down    stop, and remove containers and volumes
 
 Run tools/docker/prepare.sh first (as root): it starts the engine and builds the local base
-images that tools/docker/compose.ci.yml substitutes for Docker Hub's. The stack gets fresh
-test secrets (desk key pair, passwords, env files, a self-signed certificate) in its own
-folder and publishes its ports on 127.0.0.1 only.
+images that tools/docker/compose.ci.yml substitutes for Docker Hub's. The stack's secrets
+are written by `form-service deploy init`, the command an office runs, into a folder of its
+own (the passphrase file in a second one), and its ports are published on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -51,26 +50,60 @@ class Stack:
 
     folder: Path
     host: str = "localhost"
+    # A second stack (a restore, an upgrade) runs beside the first under its own name.
+    project: str = PROJECT
+    ports: tuple[int, int, int] = (HTTP_PORT, HTTPS_PORT, DESK_PORT)
 
     @property
     def public(self) -> str:
         """Return the public origin (site and form)."""
-        return f"https://{self.host}:{HTTPS_PORT}"
+        return f"https://{self.host}:{self.ports[1]}"
 
     @property
     def http(self) -> str:
         """Return the plain-HTTP origin, which only redirects."""
-        return f"http://{self.host}:{HTTP_PORT}"
+        return f"http://{self.host}:{self.ports[0]}"
 
     @property
     def desk(self) -> str:
         """Return the desk's origin."""
-        return f"https://{self.host}:{DESK_PORT}"
+        return f"https://{self.host}:{self.ports[2]}"
+
+    @property
+    def deployment(self) -> Path:
+        """Return the folder `deploy init` writes (.env and secrets/)."""
+        return self.folder / "deployment"
+
+    def variables(self) -> dict[str, str]:
+        """Return CI's Compose variables: loopback ports, hosts, the secrets' folder.
+
+        Given in the environment, they take precedence over the same lines of .env, so a
+        deployment restored from another stack's backup runs on this stack's ports.
+        """
+        http, https, desk = self.ports
+        return {
+            "SITE_HOST": f"{self.host}:{https}",
+            "DESK_HOST": f"{self.host}:{desk}",
+            "HTTP_PUBLISH": f"127.0.0.1:{http}",
+            "HTTPS_PUBLISH": f"127.0.0.1:{https}",
+            "DESK_PUBLISH_PORT": str(desk),
+            "CI_SECRETS_DIR": str(self.secrets),
+        }
+
+    @property
+    def secrets(self) -> Path:
+        """Return the deployment's secrets folder."""
+        return self.deployment / "secrets"
+
+    @property
+    def passphrase(self) -> Path:
+        """Return the desk key's passphrase file, kept outside the deployment as in production."""
+        return self.folder / "offline" / "desk-passphrase"
 
     @property
     def certificate(self) -> Path:
         """Return the self-signed certificate nginx serves (the one a client must trust)."""
-        return self.folder / "tls" / "fullchain.pem"
+        return self.secrets / "tls" / "fullchain.pem"
 
 
 @dataclass(frozen=True)
@@ -101,12 +134,11 @@ def engine_ready() -> bool:
     return probe.returncode == 0
 
 
-def run(args: list[str], timeout: float, stdin: str | None = None) -> str:
+def run(
+    args: list[str], timeout: float, stdin: str | None = None, env: dict[str, str] | None = None
+) -> str:
     """Run a command, return its output, raise StackError with its output if it fails."""
-    # Only what Docker needs: Compose must read the stack's variables from its env file.
-    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME"}}
-    env.update({key: value for key, value in os.environ.items() if key.startswith("DOCKER_")})
-    env["DOCKER_BUILDKIT"] = "0"  # no buildx on these machines: the classic builder
+    env = {**docker_environment(), **(env or {})}
     try:
         done = subprocess.run(
             args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=timeout
@@ -118,123 +150,57 @@ def run(args: list[str], timeout: float, stdin: str | None = None) -> str:
     return done.stdout
 
 
+def docker_environment() -> dict[str, str]:
+    """Return the environment Docker and Compose run with: PATH, HOME and DOCKER_* only."""
+    # Nothing else: Compose must read the stack's variables from its env file.
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME"}}
+    env.update({key: value for key, value in os.environ.items() if key.startswith("DOCKER_")})
+    env["DOCKER_BUILDKIT"] = "0"  # no buildx on these machines: the classic builder
+    return env
+
+
+def compose_command(stack: Stack) -> list[str]:
+    """Return the `docker compose` command line of the stack: binary, project, files."""
+    files = [arg for path in COMPOSE_FILES for arg in ("-f", str(path))]
+    env_file = ["--env-file", str(stack.deployment / ".env")]
+    return [str(compose_binary()), "-p", stack.project, *env_file, *files]
+
+
 def compose(stack: Stack, *args: str, timeout: float = 120, stdin: str | None = None) -> str:
     """Run `docker compose` on the stack's files, project and variables."""
-    files = [arg for path in COMPOSE_FILES for arg in ("-f", str(path))]
-    command = [
-        str(compose_binary()),
-        "-p",
-        PROJECT,
-        "--env-file",
-        str(stack.folder / "compose.env"),
-    ]
-    return run([*command, *files, *args], timeout, stdin)
+    return run([*compose_command(stack), *args], timeout, stdin, stack.variables())
 
 
 def write_secrets(stack: Stack) -> None:
-    """Write fresh test secrets for the stack: keys, passwords, env files and a certificate.
+    """Write a fresh deployment with `form-service deploy init`, the command an office runs.
 
-    Every secret of the stack is made here, so that per-role database passwords (or anything
-    else a service will need) are added in one place.
+    CI's own variables (loopback ports, the secrets' folder for compose.ci.yml) are not
+    written: `compose` passes them in the environment (Stack.variables).
     """
-    folder = stack.folder
-    if folder.exists():
-        shutil.rmtree(folder)
-    (folder / "tls").mkdir(parents=True)
-    folder.chmod(0o700)
-    password = secrets.token_urlsafe(32)
-    (folder / "postgres_password").write_text(password)
-    (folder / "desk-passphrase").write_text(secrets.token_urlsafe(32))
-    public_key = generate_desk_key(folder)
-    make_certificate(folder / "tls", stack.host)
-    database_url = f"postgresql+psycopg://formservice:{password}@db:5432/formservice"
-    shared = {
-        "FORM_SERVICE_DESK_PUBLIC_KEY": public_key,
-        "FORM_SERVICE_DATABASE_URL": database_url,
-    }
-    # Each app gets its own secrets only: the desk never sees the intake's key or pepper.
-    intake = {
-        "FORM_SERVICE_SECRET_KEY": secrets.token_urlsafe(48),
-        "FORM_SERVICE_RECEIPT_PEPPER": secrets.token_urlsafe(48),
-    }
-    write_env(folder / "intake.env", intake, shared)
-    write_env(
-        folder / "review.env", {"FORM_SERVICE_REVIEW_SECRET_KEY": secrets.token_urlsafe(48)}, shared
-    )
-    write_env(
-        folder / "compose.env",
-        {
-            "SITE_HOST": f"{stack.host}:{HTTPS_PORT}",
-            "DESK_HOST": f"{stack.host}:{DESK_PORT}",
-            "HTTP_PUBLISH": f"127.0.0.1:{HTTP_PORT}",
-            "HTTPS_PUBLISH": f"127.0.0.1:{HTTPS_PORT}",
-            "DESK_PUBLISH_ADDRESS": "127.0.0.1",
-            "DESK_PUBLISH_PORT": str(DESK_PORT),
-            "CI_SECRETS_DIR": str(folder),
-        },
-    )
-    # Compose bind-mounts each secret file into its container as it is on disk, and the
-    # services read them as their own unprivileged users (www-data, uid 10001, postgres),
-    # whose ids differ between images: the files are world-readable inside a folder that only
-    # this machine's root can enter.
-    for name in ("postgres_password", "desk-passphrase", "desk-key.json"):
-        (folder / name).chmod(0o444)
-    for name in ("fullchain.pem", "privkey.pem"):
-        (folder / "tls" / name).chmod(0o444)
-
-
-def write_env(path: Path, *parts: dict[str, str]) -> None:
-    """Write KEY=value lines, owner-only."""
-    lines = [f"{key}={value}" for part in parts for key, value in part.items()]
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o600)
-
-
-def generate_desk_key(folder: Path) -> str:
-    """Create the desk key pair with the project's own command; return the public key."""
-    output = run(
+    if stack.folder.exists():
+        shutil.rmtree(stack.folder)
+    stack.folder.mkdir(mode=0o700, parents=True)
+    run(
         [
             sys.executable,
             "-m",
             "form_service.cli",
-            "keys",
-            "generate",
-            "--private-key-file",
-            str(folder / "desk-key.json"),
-            "--passphrase-file",
-            str(folder / "desk-passphrase"),
+            "deploy",
+            "init",
+            *("--folder", str(stack.deployment)),
+            *("--site-host", stack.variables()["SITE_HOST"]),
+            *("--desk-host", stack.variables()["DESK_HOST"]),
+            *("--passphrase-file", str(stack.passphrase)),
         ],
         timeout=120,
     )
-    prefix = "FORM_SERVICE_DESK_PUBLIC_KEY="
-    return next(line[len(prefix) :] for line in output.splitlines() if line.startswith(prefix))
-
-
-def make_certificate(folder: Path, host: str) -> None:
-    """Make a self-signed certificate for host and 127.0.0.1 (a test placeholder, 2 days)."""
-    run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            f"/CN={host}",
-            "-addext",
-            f"subjectAltName=DNS:{host},IP:127.0.0.1",
-            "-keyout",
-            str(folder / "privkey.pem"),
-            "-out",
-            str(folder / "fullchain.pem"),
-        ],
-        timeout=60,
-    )
+    if os.geteuid() != 0:
+        # deploy init hands each mounted file to the container user that reads it, which
+        # takes root; without it, they are made readable inside this owner-only folder.
+        mounted = [stack.passphrase, *stack.secrets.glob("db_*_password")]
+        mounted += [stack.secrets / "desk-key.json", *(stack.secrets / "tls").glob("*.pem")]
+        for path in mounted:
+            path.chmod(0o444)
 
 
 def config(stack: Stack) -> dict[str, Any]:
@@ -354,7 +320,7 @@ def container_logs(stack: Stack) -> str:
 
 def down(stack: Stack) -> None:
     """Stop the stack and remove its containers, networks and volumes (the database too)."""
-    if (stack.folder / "compose.env").exists():
+    if (stack.deployment / ".env").exists():
         compose(stack, "down", "--volumes", "--remove-orphans", "--timeout", "20", timeout=180)
 
 
