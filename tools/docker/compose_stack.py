@@ -310,6 +310,25 @@ def up(stack: Stack, within: float = HEALTHY_WITHIN) -> float:
         time.sleep(0.5)
 
 
+def start_database(stack: Stack, within: float = 180) -> None:
+    """Start only `db` and wait until it takes network connections (its first start is done).
+
+    The healthcheck (pg_isready on the socket) already passes while the image's first start
+    creates the database on a socket-only server; the network listener opens after that.
+    """
+    compose(stack, "up", "--detach", "--wait", "db", timeout=within)
+    deadline = time.monotonic() + within
+    probe = ("exec", "-T", "db", "pg_isready", "-q", "-h", "127.0.0.1", "-U", "formservice")
+    while True:
+        try:
+            compose(stack, *probe)
+            return
+        except StackError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(1)
+
+
 def container_logs(stack: Stack) -> str:
     """Return the last lines each container logged, to say why a start failed."""
     try:
