@@ -112,7 +112,8 @@ def init_deployment(plan: Plan) -> Report:
     _file(report, plan.secrets / "review.env", lambda: env_text(review))
     migrate = {"FORM_SERVICE_DATABASE_URL": urls["migrate"]}
     _file(report, plan.secrets / "migrate.env", lambda: env_text(migrate))
-    _certificate(plan, report)
+    for kind in ("ec", "rsa"):
+        _certificate(plan, report, kind)
     compose = {
         "SITE_HOST": plan.site_host,
         "DESK_HOST": plan.desk_host,
@@ -169,14 +170,21 @@ def _desk_key(plan: Plan, report: Report) -> str:
     return public_key
 
 
-def _certificate(plan: Plan, report: Report) -> None:
-    """Write a self-signed placeholder certificate (ECDSA P-256) unless one exists."""
-    cert = plan.secrets / "tls" / "fullchain.pem"
-    key = plan.secrets / "tls" / "privkey.pem"
+def _certificate(plan: Plan, report: Report, kind: str) -> None:
+    """Write a self-signed placeholder certificate unless one exists.
+
+    Two: ECDSA P-256 (fullchain.pem), which nginx prefers, and RSA 3072 (rsa-fullchain.pem)
+    beside it for clients without ECDSA.
+    """
+    prefix = "rsa-" if kind == "rsa" else ""
+    cert = plan.secrets / "tls" / f"{prefix}fullchain.pem"
+    key = plan.secrets / "tls" / f"{prefix}privkey.pem"
     if cert.exists() or key.exists():
         report.kept += [path for path in (cert, key) if path.exists()]
         return
-    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+    new_key = ["-newkey", "rsa:3072"]
+    if kind == "ec":
+        new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
     names = [f"DNS:{host.split(':')[0]}" for host in (plan.site_host, plan.desk_host)]
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)

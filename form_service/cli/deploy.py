@@ -69,7 +69,8 @@ def deploy_init(
             click.echo(f"  chown {uid} {path}", err=True)
     click.echo(
         "The certificate in secrets/tls/ is a self-signed PLACEHOLDER: replace fullchain.pem "
-        "and privkey.pem with real ones before going public.",
+        "and privkey.pem (ECDSA), rsa-fullchain.pem and rsa-privkey.pem with real ones before "
+        "going public.",
         err=True,
     )
     click.echo("Next: docker compose up -d --build", err=True)

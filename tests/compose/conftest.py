@@ -128,3 +128,18 @@ def stack(compose_stack_state: tuple[Stack, dict[str, Any]]) -> Stack:
 def measured(compose_stack_state: tuple[Stack, dict[str, Any]]) -> dict[str, Any]:
     """Return what starting the stack measured: image builds (time, size) and `up` to healthy."""
     return compose_stack_state[1]
+
+
+EXTRA_LOCK = Path("/tmp/abduction-compose-extra.lock")
+
+
+@pytest.fixture
+def one_extra_stack() -> Iterator[None]:
+    """Let one test at a time run a stack beside the CI stack (a restore, an upgrade).
+
+    Two of them at once, beside the CI stack and the rest of the suite, left 2 cores so
+    loaded that gunicorn took minutes to boot.
+    """
+    with EXTRA_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

@@ -39,7 +39,7 @@ def form_service(stack: Stack, *args: str) -> tuple[str, float]:
 
 
 def test_a_backup_restores_into_a_fresh_stack_and_its_desk_reads_the_tips(
-    stack: Stack, tmp_path: Path, artifacts_dir: Path
+    stack: Stack, tmp_path: Path, artifacts_dir: Path, one_extra_stack: None
 ) -> None:
     markers = [f"backup-marker-{uuid.uuid4().hex}" for _ in range(2)]
     for marker in markers:

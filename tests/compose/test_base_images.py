@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import require
 from tools.docker import compose_stack
 
-POSTGRES_IMAGE = "abduction-ci/postgres:15-bookworm"
+POSTGRES_IMAGE = "abduction-ci/postgres:15-bookworm-uid999"
 # A throwaway container's password, random per run (nothing written in the repository).
 PASSWORD = f"test-{uuid.uuid4().hex}"
 

@@ -50,7 +50,7 @@ def revisions(stack: Stack) -> tuple[str, str]:
 
 
 def test_migrate_upgrades_a_database_of_the_previous_schema_and_the_desk_reads_its_tips(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, one_extra_stack: None
 ) -> None:
     # `stack` only for its images: this test builds nothing of its own.
     old = Stack(tmp_path / "old", project="abduction-ci-upgrade", ports=UPGRADE_PORTS)

@@ -38,8 +38,8 @@ def test_every_file_compose_reads_is_written_owner_only(tmp_path: Path) -> None:
         secrets / "db_desk_password",
         *(secrets / name for name in ("desk-key.json", "intake.env", "review.env")),
         secrets / "migrate.env",
-        secrets / "tls" / "fullchain.pem",
-        secrets / "tls" / "privkey.pem",
+        *(secrets / "tls" / name for name in ("fullchain.pem", "privkey.pem")),
+        *(secrets / "tls" / name for name in ("rsa-fullchain.pem", "rsa-privkey.pem")),
         plan.folder / ".env",
         tmp_path / "offline" / "desk-passphrase",
     }
@@ -121,18 +121,21 @@ def test_an_existing_passphrase_file_is_used_for_a_new_key(tmp_path: Path) -> No
     unlock_private_key(key_file, "an office's own long passphrase")
 
 
-def test_the_certificate_says_it_is_a_placeholder_for_both_hosts(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "algorithm"), [("", "prime256v1"), ("rsa-", "(3072 bit)")])
+def test_the_certificates_say_they_are_placeholders_for_both_hosts(
+    tmp_path: Path, name: str, algorithm: str
+) -> None:
     plan = plan_for(tmp_path, site_host="localhost:19443", desk_host="desk.example.org")
     init_deployment(plan)
     shown = subprocess.run(
         ["openssl", "x509", "-noout", "-subject", "-ext", "subjectAltName", "-text"],
-        input=(plan.secrets / "tls" / "fullchain.pem").read_bytes(),
+        input=(plan.secrets / "tls" / f"{name}fullchain.pem").read_bytes(),
         capture_output=True,
         check=True,
     ).stdout.decode()
     assert "PLACEHOLDER" in shown
     assert "DNS:localhost, DNS:desk.example.org" in shown
-    assert "prime256v1" in shown
+    assert algorithm in shown
 
 
 def test_each_mounted_file_goes_to_the_container_user_reading_it(tmp_path: Path) -> None:

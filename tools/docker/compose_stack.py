@@ -31,7 +31,7 @@ DEFAULT_FOLDER = ROOT / "compose-ci"
 HTTP_PORT, HTTPS_PORT, DESK_PORT = 19080, 19443, 19444
 BASE_IMAGES = (
     "abduction-ci/debian-python:bookworm",
-    "abduction-ci/postgres:15-bookworm",
+    "abduction-ci/postgres:15-bookworm-uid999",
     "abduction-ci/redis:7-bookworm",
 )
 LABEL = "org.abduction-info.ci=1"

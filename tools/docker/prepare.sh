@@ -8,7 +8,7 @@
 # (python:3.11-slim-bookworm, debian:bookworm-slim, postgres:16-bookworm, redis:7-bookworm)
 # are replaced in CI by local equivalents built from Debian's own packages:
 #   abduction-ci/debian-python:bookworm  debootstrap minbase with Python 3.11 (python, venv)
-#   abduction-ci/postgres:15-bookworm    Debian's postgresql-15 (bookworm has no 16) with an
+#   abduction-ci/postgres:15-bookworm-uid999    Debian's postgresql-15 (bookworm has no 16) with an
 #                                        entrypoint that reads the official image's variables
 #   abduction-ci/redis:7-bookworm        Debian's redis-server 7.0
 # Each is built once per machine and reused: the debootstrap image is skipped while one with
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BASE_IMAGE=abduction-ci/debian-python:bookworm
-POSTGRES_IMAGE=abduction-ci/postgres:15-bookworm
+POSTGRES_IMAGE=abduction-ci/postgres:15-bookworm-uid999
 REDIS_IMAGE=abduction-ci/redis:7-bookworm
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
