@@ -280,6 +280,9 @@ class ReviewSettings(Settings):
     # Memory each desk process may hold of opened tip texts for search (0: open on every
     # search). Memory only, never disk; dropped after idle_minutes without a search.
     search_cache_mb: int = 64
+    # Response deadlines from the day a tip was received (EU Directive 2019/1937, Art. 9).
+    acknowledge_days: int = 7
+    feedback_months: int = 3
     # Content-free notifications (`form-service notify`); off while no host is set.
     notify_smtp_host: str | None = None
     notify_smtp_port: int = 587
@@ -299,6 +302,8 @@ class ReviewSettings(Settings):
         Variable("DESK_PUBLIC_KEY", "desk_public_key", _to_str),
         Variable("RETENTION_DAYS", "retention_days", _to_int),
         Variable("SEARCH_CACHE_MB", "search_cache_mb", _to_int),
+        Variable("ACKNOWLEDGE_DAYS", "acknowledge_days", _to_int),
+        Variable("FEEDBACK_MONTHS", "feedback_months", _to_int),
         Variable("NOTIFY_SMTP_HOST", "notify_smtp_host", _to_str),
         Variable("NOTIFY_SMTP_PORT", "notify_smtp_port", _to_int),
         Variable("NOTIFY_SMTP_TLS", "notify_smtp_tls", _to_str),
@@ -322,6 +327,10 @@ class ReviewSettings(Settings):
             problems.append("session lifetimes and the sign-in attempt limit must be positive")
         if not 0 <= self.search_cache_mb <= 4096:
             problems.append(f"{PREFIX}SEARCH_CACHE_MB must be between 0 and 4096")
+        if not 1 <= self.acknowledge_days <= 366 or not 1 <= self.feedback_months <= 24:
+            problems.append(
+                f"{PREFIX}ACKNOWLEDGE_DAYS must be 1 to 366 and {PREFIX}FEEDBACK_MONTHS 1 to 24"
+            )
         return problems + self._notify_problems()
 
     def _notify_problems(self) -> list[str]:

@@ -36,6 +36,9 @@ class TipTriage(Base):
     )
     close_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     closed_on: Mapped[date | None] = mapped_column(Date, index=True, default=None)
+    # The days the tipster's deadlines were met (form_service/review/deadlines.py).
+    acknowledged_on: Mapped[date | None] = mapped_column(Date, default=None)
+    fed_back_on: Mapped[date | None] = mapped_column(Date, index=True, default=None)
 
 
 class TipLabel(Base):

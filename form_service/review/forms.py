@@ -101,6 +101,8 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
     label = StringField(_l("Label"), validators=[Optional(), Length(max=MAX_LABEL)])
     search = StringField(_l("Search the message text"), validators=[Optional(), Length(max=200)])
     unread = BooleanField(_l("Only tips with unread follow-ups"))
+    deadline = SelectField(_l("Deadlines"), choices=[], validators=[Optional()])
+    sort = SelectField(_l("Order"), choices=[], validators=[Optional()])
 
 
 class ExportForm(FlaskForm):  # type: ignore[misc]
@@ -148,7 +150,15 @@ FILTER_FIELDS = (
     "label",
     "search",
     "unread",
+    "deadline",
+    "sort",
 )
+DEADLINE_CHOICES = (
+    ("overdue", _l("Overdue")),
+    ("soon", _l("Due within 7 days")),
+    ("open", _l("Feedback not given yet")),
+)
+SORT_CHOICES = (("", _l("Newest first")), ("deadline", _l("Next deadline first")))
 
 
 def fill_choices(form: FilterForm, db: Session, languages: Iterable[Language]) -> None:
@@ -161,6 +171,8 @@ def fill_choices(form: FilterForm, db: Session, languages: Iterable[Language]) -
     staff = db.scalars(select(Staff).order_by(Staff.email))
     nobody = [("0", _("Nobody"))]
     form.assignee.choices = options(anything + nobody + [(s.staff_id, s.email) for s in staff])
+    form.deadline.choices = options(anything + list(DEADLINE_CHOICES))
+    form.sort.choices = options(SORT_CHOICES)
 
 
 def to_filter(form: FilterForm) -> InboxFilter:
@@ -182,6 +194,8 @@ def to_filter(form: FilterForm) -> InboxFilter:
         label=value("label"),  # type: ignore[arg-type]
         search=value("search"),  # type: ignore[arg-type]
         unread=bool(value("unread")),
+        deadline=value("deadline"),  # type: ignore[arg-type]
+        sort=value("sort"),  # type: ignore[arg-type]
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from form_service.models import Staff, Tip, TipLabel, TipMessage, TipStatus, TipTriage
+from form_service.review import deadlines
 from form_service.review.search import SearchTexts, fields_text, searchable
 
 __all__ = ["fields_text", "searchable"]  # Where reports and tests have always found them.
@@ -32,6 +33,17 @@ class InboxFilter:
     label: str | None = None
     search: str | None = None
     unread: bool = False  # only tips with follow-ups the desk has not read
+    deadline: str | None = None  # "overdue", "soon" or "open"
+    sort: str | None = None  # "deadline": the next open deadline first; else newest first
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """What deadline filters and sorting need: the office's deadlines, today and the dialect."""
+
+    policy: deadlines.Policy
+    today: date
+    dialect: str
 
 
 @dataclass
@@ -42,6 +54,7 @@ class InboxRow:
     assignee: str | None
     labels: list[str] = field(default_factory=list)
     unread: bool = False
+    triage: TipTriage | None = None
 
 
 @dataclass
@@ -58,7 +71,7 @@ class InboxPage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def filtered_tip_ids(flt: InboxFilter) -> Select[int]:
+def filtered_tip_ids(flt: InboxFilter, as_of: AsOf | None = None) -> Select[int]:
     """Build the query of matching tip ids, newest first, from indexed clear columns."""
     query = select(Tip.tip_id)
     if flt.status:
@@ -84,7 +97,17 @@ def filtered_tip_ids(flt: InboxFilter) -> Select[int]:
         )
     if flt.unread:
         query = query.where(Tip.tip_id.in_(UNREAD_TIP_IDS))
-    return query.order_by(Tip.received_on.desc(), Tip.tip_id.desc())
+    query = query.order_by(Tip.received_on.desc(), Tip.tip_id.desc())
+    if as_of is None:
+        return query
+    return deadlines.with_deadlines(
+        query,
+        as_of.dialect,
+        as_of.policy,
+        as_of.today,
+        which=flt.deadline,
+        sort=flt.sort == "deadline",
+    )
 
 
 def _rows(db: Session, tip_ids: list[int]) -> list[InboxRow]:
@@ -92,12 +115,12 @@ def _rows(db: Session, tip_ids: list[int]) -> list[InboxRow]:
     if not tip_ids:
         return []
     found = db.execute(
-        select(Tip, Staff.email)
+        select(Tip, Staff.email, TipTriage)
         .outerjoin(TipTriage, TipTriage.tip_id == Tip.tip_id)
         .outerjoin(Staff, Staff.staff_id == TipTriage.assignee_id)
         .where(Tip.tip_id.in_(tip_ids))
     )
-    rows = {tip.tip_id: InboxRow(tip, email) for tip, email in found}
+    rows = {tip.tip_id: InboxRow(tip, email, triage=triage) for tip, email, triage in found}
     for tip_id, label in db.execute(
         select(TipLabel.tip_id, TipLabel.label)
         .where(TipLabel.tip_id.in_(tip_ids))
@@ -109,22 +132,24 @@ def _rows(db: Session, tip_ids: list[int]) -> list[InboxRow]:
     return [rows[tip_id] for tip_id in tip_ids if tip_id in rows]
 
 
-def list_page(db: Session, flt: InboxFilter, page: int) -> InboxPage:
+def list_page(db: Session, flt: InboxFilter, page: int, as_of: AsOf | None = None) -> InboxPage:
     """Return one page of matching tips without decrypting anything."""
-    query = filtered_tip_ids(flt)
+    query = filtered_tip_ids(flt, as_of)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = max(1, page)
     tip_ids = list(db.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return InboxPage(_rows(db, tip_ids), total, page)
 
 
-def search_page(db: Session, flt: InboxFilter, page: int, texts: SearchTexts) -> InboxPage:
+def search_page(
+    db: Session, flt: InboxFilter, page: int, texts: SearchTexts, as_of: AsOf | None = None
+) -> InboxPage:
     """Keep the filtered tips whose opened text contains the search term, newest first."""
     needle = searchable(flt.search or "")
     page = max(1, page)
     # Every search first drops the texts of tips erased or purged since the last one.
     texts.forget_all_but(db.scalars(select(Tip.tip_id)))
-    matches = texts.matching(db, list(db.scalars(filtered_tip_ids(flt))), needle)
+    matches = texts.matching(db, list(db.scalars(filtered_tip_ids(flt, as_of))), needle)
     start = (page - 1) * PAGE_SIZE
     return InboxPage(_rows(db, matches[start : start + PAGE_SIZE]), len(matches), page)
 

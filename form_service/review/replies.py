@@ -26,7 +26,7 @@ from form_service.models import (
     TipReplyKey,
 )
 from form_service.replykeys import seal_for_tipster
-from form_service.review import audit
+from form_service.review import audit, deadlines, workflow
 
 MAX_REPLY_CHARS = 10_000
 
@@ -78,6 +78,7 @@ def send_reply(
             seen_by_desk=True,
         )
     )
+    deadlines.on_reply_to_tipster(workflow.triage_of(db, tip.tip_id), today)
     audit.record(db, staff.email, "reply.send", tip.tip_id, message=message_id)
     return message_id
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from form_service.models import Staff, Tip, TipLabel, TipTriage
 from form_service.review import chart
-from form_service.review.inbox import InboxFilter, fields_text, filtered_tip_ids, searchable
+from form_service.review.inbox import AsOf, InboxFilter, fields_text, filtered_tip_ids, searchable
 from form_service.review.tipview import opener
 
 
@@ -30,11 +30,13 @@ def weekly_counts(db: Session, today: date, weeks: int = 12) -> list[tuple[date,
     return [(start, per_week.get(start, 0)) for start in starts]
 
 
-def export_rows(db: Session, flt: InboxFilter, private_key: PrivateKey) -> list[dict[str, Any]]:
+def export_rows(
+    db: Session, flt: InboxFilter, private_key: PrivateKey, as_of: AsOf | None = None
+) -> list[dict[str, Any]]:
     """Return the selected tips, decrypted, one flat dict each (for CSV or JSON)."""
     open_fields = opener(private_key)
     needle = searchable(flt.search) if flt.search else None
-    tip_ids = list(db.scalars(filtered_tip_ids(flt)))
+    tip_ids = list(db.scalars(filtered_tip_ids(flt, as_of)))
     rows: list[dict[str, Any]] = []
     for start in range(0, len(tip_ids), 500):
         chunk = tip_ids[start : start + 500]

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from form_service.frame import AppState, current_state
 from form_service.models import Staff
+from form_service.review import deadlines
 from form_service.review.auth.throttle import SignInThrottle
+from form_service.review.inbox import AsOf
 from form_service.review.search import SearchTexts
 from form_service.settings import ReviewSettings
 
@@ -43,6 +45,15 @@ def close_db(_: BaseException | None = None) -> None:
     database = g.pop("db", None)
     if database is not None:
         database.close()
+
+
+def as_of() -> AsOf:
+    """Return what deadline filters need today: the office's deadlines, the day, the dialect."""
+    return AsOf(
+        deadlines.Policy.from_settings(desk().settings),
+        desk().clock.today(),
+        db().get_bind().dialect.name,
+    )
 
 
 def current_staff() -> Staff:

@@ -19,7 +19,7 @@ from form_service.models import (
     TipStatus,
     TipTriage,
 )
-from form_service.review import audit
+from form_service.review import audit, deadlines
 
 MAX_LABEL = 64
 
@@ -56,6 +56,7 @@ def change_status(
         triage.close_reason, triage.closed_on = reason.strip(), today
     else:
         triage.close_reason, triage.closed_on = None, None
+    deadlines.on_status_change(triage, status, today)
     tip.status = status
     _log(db, tip.tip_id, staff, TipChangeKind.STATUS, f"{old} → {status}")
     audit.record(db, staff.email, "tip.status", tip.tip_id, old=str(old), new=str(status))

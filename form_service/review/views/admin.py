@@ -6,7 +6,7 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from form_service.review import audit, chart, export, replies, reports
+from form_service.review import audit, chart, deadlines, export, replies, reports
 from form_service.review import inbox as listing
 from form_service.review.forms import (
     AuditFilterForm,
@@ -17,7 +17,7 @@ from form_service.review.forms import (
     to_audit_query,
     to_filter,
 )
-from form_service.review.state import current_staff, db, desk
+from form_service.review.state import as_of, current_staff, db, desk
 from form_service.review.views import bp
 
 
@@ -26,12 +26,14 @@ def dashboard() -> ResponseReturnValue:
     """Show counts by status and tips per week over 12 weeks (SVG chart and table)."""
     weeks = reports.weekly_counts(db(), desk().clock.today())
     svg = chart.weekly_chart(weeks, _("Tips received per week, last 12 weeks"), "weekly-title")
+    when = as_of()
     return render_template(
         "review/dashboard.html",
         counts=listing.status_counts(db()),
         weeks=weeks,
         chart=svg,
         unread=replies.unread_count(db()),
+        deadline_counts=deadlines.counts(db(), when.policy, when.today),
     )
 
 
@@ -44,7 +46,7 @@ def export_tips() -> ResponseReturnValue:
     filter_form = FilterForm(request.form)
     fill_choices(filter_form, db(), desk().languages)
     flt = to_filter(filter_form)
-    rows = reports.export_rows(db(), flt, desk().private_key)
+    rows = reports.export_rows(db(), flt, desk().private_key, as_of())
     fmt = form.file_format.data
     audit.record(
         db(),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from form_service.models import ReplyTemplate, Staff, Tip, TipStatus
-from form_service.review import audit, replies, tipview, workflow
+from form_service.review import audit, deadlines, replies, tipview, workflow
 from form_service.review import inbox as listing
 from form_service.review.forms import (
     AssignForm,
@@ -26,7 +26,7 @@ from form_service.review.forms import (
     options,
     to_filter,
 )
-from form_service.review.state import current_staff, db, desk
+from form_service.review.state import as_of, current_staff, db, desk
 from form_service.review.views import bp
 
 
@@ -37,14 +37,19 @@ def inbox() -> ResponseReturnValue:
     fill_choices(form, db(), desk().languages)
     flt = to_filter(form)
     page = request.args.get("page", 1, type=int) or 1
+    when = as_of()
     if flt.search:
-        result = listing.search_page(db(), flt, page, desk().search_texts)
+        result = listing.search_page(db(), flt, page, desk().search_texts, when)
     else:
-        result = listing.list_page(db(), flt, page)
+        result = listing.list_page(db(), flt, page, when)
     return render_template(
         "review/inbox.html",
         form=form,
         result=result,
+        today=when.today,
+        due_dates={
+            row.tip.tip_id: deadlines.of(row.tip, row.triage, when.policy) for row in result.rows
+        },
         active=active_filters(form),
         counts=listing.status_counts(db()),
         export_form=ExportForm(),
@@ -63,10 +68,13 @@ def show_tip(tip_id: int) -> ResponseReturnValue:
     newly_read = replies.mark_seen(db(), tip.tip_id)
     audit.record(db(), current_staff().email, "tip.view", tip.tip_id, follow_ups_read=newly_read)
     db().commit()
+    when = as_of()
     return render_template(
         "review/tip.html",
         tip=tip,
         view=view,
+        today=when.today,
+        due=deadlines.of(tip, view.triage, when.policy),
         thread=thread,
         can_reply=replies.can_reply(db(), tip.tip_id),
         templates=replies.templates_for(db(), tip.language),
