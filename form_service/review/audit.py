@@ -47,6 +47,12 @@ def _head_hash(session: Session) -> str:
     """Return the hash of the newest entry (or the genesis value), holding the append lock."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    else:
+        # SQLite reads outside a transaction until the first write, so two workers would read
+        # the same head and the second insert would fail on the unique prev_hash. A write that
+        # touches no row takes the database's write lock first (waiting up to busy_timeout);
+        # the head read after it is the true head until this transaction ends.
+        session.execute(text("DELETE FROM audit_entries WHERE 0"))
     last = session.scalar(
         select(AuditEntry.entry_hash).order_by(AuditEntry.entry_id.desc()).limit(1)
     )
@@ -129,7 +135,7 @@ def audit_page(session: Session, query: AuditQuery, page: int) -> tuple[list[Aud
     if query.recorded_from:
         start = datetime.combine(query.recorded_from, time(), UTC)
         selected = selected.where(AuditEntry.recorded_at >= start)
-    if query.recorded_to:
+    if query.recorded_to and query.recorded_to < date.max:  # date.max: no end to cut at
         end = datetime.combine(query.recorded_to, time(), UTC) + timedelta(days=1)
         selected = selected.where(AuditEntry.recorded_at < end)
     total = session.scalar(select(func.count()).select_from(selected.subquery())) or 0

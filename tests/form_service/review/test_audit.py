@@ -5,14 +5,20 @@ The database's triggers refuse updates and deletes (tested here too).
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from flask import Flask
 from nacl.public import PrivateKey
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from form_service.models import AuditEntry
+from form_service.frame import STATE_KEY
+from form_service.models import AuditEntry, Staff
 from form_service.review import audit
+
+WORKERS = 12
 
 
 def test_audit_chain_verifies_and_names_the_first_tampered_entry(
@@ -74,3 +80,30 @@ def test_a_forked_chain_is_refused(db: Session) -> None:
     with pytest.raises(IntegrityError):
         db.commit()
     db.rollback()
+
+
+def test_parallel_appends_all_land_on_one_chain(review_app: Flask, db: Session) -> None:
+    # Workers that each read something first, then append at the same moment: on SQLite
+    # they used to read the same head, and all but one failed on the unique prev_hash.
+    # Twelve: fewer than the engine's pool holds, so no worker waits for a connection.
+    factory = review_app.extensions[STATE_KEY].session_factory
+    start, failures = threading.Barrier(WORKERS, timeout=30), []
+
+    def append(number: int) -> None:
+        with factory() as session:
+            session.scalar(select(Staff).where(Staff.email == "nobody@example.org"))
+            start.wait()
+            try:
+                audit.record(session, "(unknown account)", "sign_in.failure", factor="password")
+                session.commit()
+            except Exception as error:  # any failure at all is what the test reports
+                failures.append(repr(error))
+
+    workers = [threading.Thread(target=append, args=(n,)) for n in range(WORKERS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    assert db.scalar(select(func.count()).select_from(AuditEntry)) == WORKERS
+    assert audit.first_broken_entry(db) is None
