@@ -5,19 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 # A spreadsheet reads a cell starting with any of these as a formula (or strips them first);
 # OWASP "CSV Injection" lists =, +, -, @, tab and carriage return; NUL truncates in some readers.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+# A spreadsheet set to another separator (";" in much of Europe, tab, "|") splits a cell
+# wherever one occurs, whatever the quoting: "x;=2+3" then opens as "x" and a formula. So a
+# separator or line break directly followed by a formula start gets the apostrophe too.
+_INNER_FORMULA = re.compile(r"([,;|\t\r\n])(?=[=+\-@\t\r\0])")
 
 
 def neutralise(value: Any) -> str:
     """Return a cell value as text that no spreadsheet will evaluate as a formula."""
     text = "" if value is None else str(value)
+    # A leading apostrophe makes the cell literal text in Excel, LibreOffice and Sheets.
+    text = _INNER_FORMULA.sub(r"\1'", text)
     if text.startswith(FORMULA_STARTS):
-        # A leading apostrophe makes the cell literal text in Excel, LibreOffice and Sheets.
         return "'" + text
     return text
 
@@ -47,7 +53,14 @@ def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     """Write rows as CSV text with a header line; every cell is neutralised."""
     cells = [_flatten(row) for row in rows]
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns_of(cells), restval="", lineterminator="\r\n")
+    # Every cell quoted: a reader never has to guess where a cell holding a separator ends.
+    writer = csv.DictWriter(
+        buffer,
+        fieldnames=columns_of(cells),
+        restval="",
+        lineterminator="\r\n",
+        quoting=csv.QUOTE_ALL,
+    )
     writer.writeheader()
     writer.writerows(cells)
     return buffer.getvalue()
