@@ -7,6 +7,10 @@ from enum import StrEnum
 from sqlalchemy import Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+# The largest value of an INTEGER key on PostgreSQL (SQLite's are wider); a number above it
+# names no row, and passing it to a query would fail instead of finding nothing.
+MAX_ROW_ID = 2**31 - 1
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",

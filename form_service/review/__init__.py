@@ -87,6 +87,7 @@ def create_app(
 def _register(app: Flask) -> None:
     """Attach the views, the guard, the headers and the error pages."""
     from form_service.review.views import (  # noqa: F401 - importing registers the routes
+        RowIdConverter,
         admin,
         auth,
         bp,
@@ -94,6 +95,7 @@ def _register(app: Flask) -> None:
         tips,
     )
 
+    app.url_map.converters["row_id"] = RowIdConverter
     app.register_blueprint(bp)
     app.session_interface = headers.DeskSessionInterface()
     app.before_request(guard.guard)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from typing import cast
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,10 +22,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from form_service.languages import Language
 from form_service.models import Staff
+from form_service.models.base import MAX_ROW_ID
 from form_service.review.audit import AuditQuery
 from form_service.review.auth.passwords import MAX_LENGTH
 from form_service.review.inbox import InboxFilter
@@ -37,10 +39,34 @@ def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
     return [SelectChoice(str(value), cast(str, label)) for value, label in pairs]
 
 
+# PostgreSQL refuses NUL in text outright; the other control characters are never meant.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _control_message() -> str:
+    """Return the message for a value holding control characters."""
+    return str(_("Remove the control characters (such as NUL) from this field."))
+
+
+def no_control_characters(form: Any, field: Any) -> None:
+    """Refuse a one-line value holding NUL or another control character."""
+    if field.data and _CONTROL.search(str(field.data)):
+        raise ValidationError(_control_message())
+
+
+def control_problem(form: Any) -> str | None:
+    """Return the control-character message if any field of the form was refused for it."""
+    refused = any(_control_message() in messages for messages in form.errors.values())
+    return _control_message() if refused else None
+
+
 class SignInForm(FlaskForm):  # type: ignore[misc]
     """E-mail address and password, the first factor."""
 
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=320)])
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(), Length(max=320), no_control_characters],
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
     next = HiddenField()
 
@@ -56,6 +82,17 @@ class CodeForm(FlaskForm):  # type: ignore[misc]
     next = HiddenField()
 
 
+class EnrolmentCodeForm(FlaskForm):  # type: ignore[misc]
+    """The one-time code an administrator hands over with a new account."""
+
+    enrolment_code = StringField(
+        _l("Enrolment code"),
+        validators=[DataRequired(), Length(max=64), no_control_characters],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    next = HiddenField()
+
+
 class StatusForm(FlaskForm):  # type: ignore[misc]
     """A new status for a tip; closing needs a reason."""
 
@@ -65,7 +102,9 @@ class StatusForm(FlaskForm):  # type: ignore[misc]
         _l("Status"),
         choices=options(STATUS_LABELS.items()),
     )
-    reason = StringField(_l("Reason for closing"), validators=[Optional(), Length(max=500)])
+    reason = StringField(
+        _l("Reason for closing"), validators=[Optional(), Length(max=500), no_control_characters]
+    )
 
 
 class AssignForm(FlaskForm):  # type: ignore[misc]
@@ -77,7 +116,9 @@ class AssignForm(FlaskForm):  # type: ignore[misc]
 class LabelForm(FlaskForm):  # type: ignore[misc]
     """A free label to add to (or remove from) a tip."""
 
-    label = StringField(_l("Label"), validators=[DataRequired(), Length(max=MAX_LABEL)])
+    label = StringField(
+        _l("Label"), validators=[DataRequired(), Length(max=MAX_LABEL), no_control_characters]
+    )
 
 
 class NoteForm(FlaskForm):  # type: ignore[misc]
@@ -98,7 +139,9 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
     received_from = DateField(_l("Received from"), validators=[Optional()])
     received_to = DateField(_l("Received until"), validators=[Optional()])
     assignee = SelectField(_l("Assigned to"), choices=[], validators=[Optional()])
-    label = StringField(_l("Label"), validators=[Optional(), Length(max=MAX_LABEL)])
+    label = StringField(
+        _l("Label"), validators=[Optional(), Length(max=MAX_LABEL), no_control_characters]
+    )
     search = StringField(_l("Search the message text"), validators=[Optional(), Length(max=200)])
     unread = BooleanField(_l("Only tips with unread follow-ups"))
     deadline = SelectField(_l("Deadlines"), choices=[], validators=[Optional()])
@@ -117,9 +160,13 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    actor = StringField(_l("Who"), validators=[Optional(), Length(max=320)])
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
-    tip_id = StringField(_l("Tip number"), validators=[Optional(), Length(max=20)])
+    actor = StringField(_l("Who"), validators=[Optional(), Length(max=320), no_control_characters])
+    action = StringField(
+        _l("Action"), validators=[Optional(), Length(max=64), no_control_characters]
+    )
+    tip_id = StringField(
+        _l("Tip number"), validators=[Optional(), Length(max=20), no_control_characters]
+    )
     recorded_from = DateField(_l("From"), validators=[Optional()])
     recorded_to = DateField(_l("Until"), validators=[Optional()])
 
@@ -213,10 +260,12 @@ def to_audit_query(form: AuditFilterForm) -> AuditQuery:
     if not form.validate():
         return AuditQuery()
     tip_id = (form.tip_id.data or "").strip()
+    number = int(tip_id) if tip_id.isdecimal() and tip_id.isascii() else None
     return AuditQuery(
         actor=(form.actor.data or "").strip().casefold() or None,
         action=(form.action.data or "").strip() or None,
-        tip_id=int(tip_id) if tip_id.isdigit() else None,
+        # A number no row can have matches nothing, rather than overflowing the query.
+        tip_id=min(number, MAX_ROW_ID + 1) if number is not None else None,
         recorded_from=form.recorded_from.data,
         recorded_to=form.recorded_to.data,
     )

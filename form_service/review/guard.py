@@ -19,10 +19,12 @@ PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "review.set_language"})
 SECOND_FACTOR_ENDPOINTS = frozenset(
     {"review.enrol_second_factor", "review.verify_second_factor", "review.sign_out"}
 )
+# The dashboard's figures cover every tip, so it is an admin's page like the exports.
 ADMIN_ENDPOINTS = frozenset(
     {
         "review.export_tips",
         "review.audit_log",
+        "review.dashboard",
         "review.reply_templates",
         "review.delete_reply_template",
     }

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 
@@ -43,25 +44,40 @@ class TipView:
     triage: TipTriage | None
     assignee: str | None
     labels: list[str]
+    readable: bool = True
     notes: list[tuple[TipNote, str]] = field(default_factory=list)
     history: list[tuple[TipChange, str]] = field(default_factory=list)
 
 
+def open_fields(private_key: PrivateKey, tip: Tip) -> dict[str, Any] | None:
+    """Decrypt a tip's fields; None if it does not open into named text fields."""
+    try:
+        fields = open_tip(private_key, tip.sealed_key, tip.ciphertext)
+    except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
+        # Damaged, or written by another version: one such tip must not stop a whole search.
+        return None
+    if not isinstance(fields, dict) or not all(isinstance(name, str) for name in fields):
+        return None
+    return {name: value for name, value in fields.items() if isinstance(value, str | int)}
+
+
 def opener(private_key: PrivateKey) -> Callable[[Tip], dict[str, Any]]:
-    """Return a function that decrypts a tip's fields with the desk key."""
+    """Return a function that decrypts a tip's fields with the desk key ({} if unreadable)."""
 
-    def open_fields(tip: Tip) -> dict[str, Any]:
-        return open_tip(private_key, tip.sealed_key, tip.ciphertext)
+    def open_or_empty(tip: Tip) -> dict[str, Any]:
+        return open_fields(private_key, tip) or {}
 
-    return open_fields
+    return open_or_empty
 
 
 def tip_view(db: Session, tip: Tip, private_key: PrivateKey) -> TipView:
     """Decrypt a tip and gather its workflow state for the tip page."""
     triage = db.get(TipTriage, tip.tip_id)
     assignee = db.get(Staff, triage.assignee_id) if triage and triage.assignee_id else None
+    fields = open_fields(private_key, tip)
     return TipView(
-        fields=open_tip(private_key, tip.sealed_key, tip.ciphertext),
+        fields=fields or {},
+        readable=fields is not None,
         attachments=[_attachment_view(private_key, tip, item) for item in tip.attachments],
         triage=triage,
         assignee=assignee.email if assignee else None,

@@ -18,7 +18,7 @@ from form_service.review.forms import (
     to_filter,
 )
 from form_service.review.state import as_of, current_staff, db, desk
-from form_service.review.views import bp
+from form_service.review.views import bp, page_number
 
 
 @bp.route("/dashboard")
@@ -69,6 +69,6 @@ def export_tips() -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     """List audit entries newest first, filtered by who, what, tip and date."""
     form = AuditFilterForm(request.args)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number()
     entries, total = audit.audit_page(db(), to_audit_query(form), page)
     return render_template("review/audit.html", form=form, entries=entries, total=total, page=page)

@@ -22,12 +22,13 @@ from form_service.review.forms import (
     ReplyForm,
     StatusForm,
     active_filters,
+    control_problem,
     fill_choices,
     options,
     to_filter,
 )
 from form_service.review.state import as_of, current_staff, db, desk
-from form_service.review.views import bp
+from form_service.review.views import bp, page_number
 
 
 @bp.route("/")
@@ -36,7 +37,7 @@ def inbox() -> ResponseReturnValue:
     form = FilterForm(request.args)
     fill_choices(form, db(), desk().languages)
     flt = to_filter(form)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number()
     when = as_of()
     if flt.search:
         result = listing.search_page(db(), flt, page, desk().search_texts, when)
@@ -58,7 +59,7 @@ def inbox() -> ResponseReturnValue:
     )
 
 
-@bp.route("/tips/<int:tip_id>")
+@bp.route("/tips/<row_id:tip_id>")
 def show_tip(tip_id: int) -> ResponseReturnValue:
     """Show every field of a tip as inert text, with its workflow, notes and history."""
     tip = db().get(Tip, tip_id) or abort(404)
@@ -126,12 +127,12 @@ def _back(tip_id: int, error: str | None = None) -> ResponseReturnValue:
     return redirect(url_for("review.show_tip", tip_id=tip_id))
 
 
-@bp.route("/tips/<int:tip_id>/status", methods=["POST"])
+@bp.route("/tips/<row_id:tip_id>/status", methods=["POST"])
 def change_status(tip_id: int) -> ResponseReturnValue:
     """Move the tip to another status (closing asks for a reason)."""
     tip, form = _tip(tip_id), StatusForm()
     if not form.validate_on_submit():
-        return _back(tip_id, _("Choose a status."))
+        return _back(tip_id, control_problem(form) or _("Choose a status."))
     try:
         workflow.change_status(
             db(),
@@ -146,7 +147,7 @@ def change_status(tip_id: int) -> ResponseReturnValue:
     return _back(tip_id)
 
 
-@bp.route("/tips/<int:tip_id>/assignee", methods=["POST"])
+@bp.route("/tips/<row_id:tip_id>/assignee", methods=["POST"])
 def assign_tip(tip_id: int) -> ResponseReturnValue:
     """Assign the tip to a staff member, or to nobody."""
     tip, form = _tip(tip_id), AssignForm()
@@ -159,27 +160,27 @@ def assign_tip(tip_id: int) -> ResponseReturnValue:
     return _back(tip_id)
 
 
-@bp.route("/tips/<int:tip_id>/labels", methods=["POST"])
+@bp.route("/tips/<row_id:tip_id>/labels", methods=["POST"])
 def add_label(tip_id: int) -> ResponseReturnValue:
     """Put a free label on the tip."""
     tip, form = _tip(tip_id), LabelForm()
     if not form.validate_on_submit():
-        return _back(tip_id, _("A label has 1 to 64 characters."))
+        return _back(tip_id, control_problem(form) or _("A label has 1 to 64 characters."))
     workflow.add_label(db(), tip, current_staff(), form.label.data or "")
     return _back(tip_id)
 
 
-@bp.route("/tips/<int:tip_id>/labels/remove", methods=["POST"])
+@bp.route("/tips/<row_id:tip_id>/labels/remove", methods=["POST"])
 def remove_label(tip_id: int) -> ResponseReturnValue:
     """Take a label off the tip."""
     tip, form = _tip(tip_id), LabelForm()
     if not form.validate_on_submit():
-        return _back(tip_id, _("A label has 1 to 64 characters."))
+        return _back(tip_id, control_problem(form) or _("A label has 1 to 64 characters."))
     workflow.remove_label(db(), tip, current_staff(), form.label.data or "")
     return _back(tip_id)
 
 
-@bp.route("/tips/<int:tip_id>/notes", methods=["POST"])
+@bp.route("/tips/<row_id:tip_id>/notes", methods=["POST"])
 def add_note(tip_id: int) -> ResponseReturnValue:
     """Add an internal note, sealed to the desk key."""
     tip, form = _tip(tip_id), NoteForm()
@@ -191,7 +192,7 @@ def add_note(tip_id: int) -> ResponseReturnValue:
     return _back(tip_id)
 
 
-@bp.route("/tips/<int:tip_id>/attachments/<int:attachment_id>")
+@bp.route("/tips/<row_id:tip_id>/attachments/<row_id:attachment_id>")
 def download_attachment(tip_id: int, attachment_id: int) -> ResponseReturnValue:
     """Send one attachment as a download only, never rendered in the browser."""
     plain = tipview.open_download(db(), desk().private_key, tip_id, attachment_id) or abort(404)

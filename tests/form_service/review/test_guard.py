@@ -30,7 +30,7 @@ def concrete_routes(app: Flask) -> list[tuple[str, str, str]]:
     """Return (endpoint, method, path) for every rule, with sample values for variables."""
     routes = []
     for rule in app.url_map.iter_rules():
-        path = re.sub(r"<(int:)?(\w+)>", _sample, rule.rule)
+        path = re.sub(r"<((?:int|row_id):)?(\w+)>", _sample, rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             routes.append((rule.endpoint, method, path))
     return routes
