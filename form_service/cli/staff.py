@@ -34,10 +34,12 @@ def staff_add(email: str, role: str) -> None:
             staff = accounts.add_staff(db, email, StaffRole(role), read_password(), CLI_ACTOR)
         except accounts.AccountError as error:
             raise click.ClickException(str(error)) from None
+        code = accounts.issue_enrolment_code(db, staff, CLI_ACTOR)
         db.commit()
         click.echo(
             f"Added {staff.email} ({staff.role}); they enrol an authenticator at first sign-in."
         )
+        _tell_code(code)
 
 
 @staff_group.command("disable")
@@ -50,8 +52,32 @@ def staff_disable(email: str) -> None:
 @staff_group.command("reset-2fa")
 @click.argument("email")
 def staff_reset_2fa(email: str) -> None:
-    """Forget an account's authenticator; it enrols again at the next sign-in."""
+    """Forget an account's authenticator; it enrols again (with a new code) at next sign-in."""
     _change(accounts.reset_second_factor, email, "Reset the second factor of")
+    _new_code(email)
+
+
+@staff_group.command("enrolment-code")
+@click.argument("email")
+def staff_enrolment_code(email: str) -> None:
+    """Give an account still without an authenticator a new enrolment code (the old one dies)."""
+    _new_code(email)
+
+
+def _new_code(email: str) -> None:
+    """Issue and print a new enrolment code for one account."""
+    with database(load_settings(ReviewSettings)) as db:
+        try:
+            code = accounts.issue_enrolment_code(db, accounts.existing_staff(db, email), CLI_ACTOR)
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from None
+        db.commit()
+    _tell_code(code)
+
+
+def _tell_code(code: str) -> None:
+    """Print an enrolment code with what to do with it."""
+    click.echo(f"Enrolment code (give it to them in person; it works once): {code}")
 
 
 def _change(action: accounts.Change, email: str, done: str) -> None:

@@ -41,6 +41,8 @@ class Staff(Base):
     sealed_totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+    # SHA-256 of the one-time code that lets this account enrol an authenticator (CLI-issued).
+    enrolment_code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

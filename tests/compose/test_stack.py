@@ -142,6 +142,11 @@ def desk_visit(stack: Stack, sent_tip: dict[str, str]) -> dict[str, Any]:
     first = sign_in_with_password(client, stack, email, password)
     seen["first_redirect"] = first.header("Location")
     enrol_url = f"{stack.desk}/staff/sign-in/enrol"
+    code = re.search(r"Enrolment code \(.*\): (\S+)", seen["added"])
+    assert code, seen["added"]
+    page = client.get(enrol_url)
+    fields = {"csrf_token": csrf_token(page.text), "enrolment_code": code.group(1)}
+    client.post_form(enrol_url, fields, referer=enrol_url)
     match = TOTP_SECRET.search(client.get(enrol_url).text)
     assert match, "the enrolment page shows no secret"
     secret = match.group(1).replace(" ", "")

@@ -61,6 +61,7 @@ class StaffAccount:
     email: str
     password: str
     secret: str | None
+    enrolment_code: str | None = None
 
 
 def make_staff(
@@ -72,13 +73,15 @@ def make_staff(
 ) -> StaffAccount:
     """Create a staff account, enrolled in TOTP unless told otherwise."""
     staff = accounts.add_staff(db, email, role, PASSWORD, actor="test")
-    secret = None
+    secret = code = None
     if enrolled:
         secret = totp.new_secret()
         staff.sealed_totp_secret = accounts.seal_secret(key.public_key, secret)
         staff.totp_confirmed = True
+    else:
+        code = accounts.issue_enrolment_code(db, staff, actor="test")
     db.commit()
-    return StaffAccount(staff.staff_id, staff.email, PASSWORD, secret)
+    return StaffAccount(staff.staff_id, staff.email, PASSWORD, secret, code)
 
 
 def make_tip(db: Session, key: PrivateKey, **overrides: Any) -> Tip:

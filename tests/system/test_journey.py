@@ -28,26 +28,30 @@ STAFF_PASSWORD = secrets.token_urlsafe(18)
 IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 
 
-def add_staff_member() -> None:
-    """Create the desk account the journey signs in with, in the stack's database."""
+def add_staff_member() -> str:
+    """Create the desk account the journey signs in with; return its enrolment code."""
     from form_service.db import make_engine, make_session_factory
     from form_service.models import StaffRole
-    from form_service.review.auth.accounts import add_staff
+    from form_service.review.auth.accounts import add_staff, issue_enrolment_code
     from form_service.settings import ReviewSettings
 
     engine = make_engine(ReviewSettings.from_env(stack_setup.review_env()))
     try:
         with make_session_factory(engine)() as db:
-            add_staff(db, STAFF_EMAIL, StaffRole.REVIEWER, STAFF_PASSWORD, actor="system-test")
+            staff = add_staff(
+                db, STAFF_EMAIL, StaffRole.REVIEWER, STAFF_PASSWORD, actor="system-test"
+            )
+            code = issue_enrolment_code(db, staff, actor="system-test")
             db.commit()
     finally:
         engine.dispose()
+    return code
 
 
 @pytest.fixture(scope="module")
 def journey(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, str]:
     """Walk the journey once: read, tip with JavaScript off, desk sign-in with TOTP, read it."""
-    add_staff_member()
+    enrolment_code = add_staff_member()
     seen: dict[str, str] = {}
     public = browser.new_context(java_script_enabled=False, ignore_https_errors=True)
     try:
@@ -59,6 +63,10 @@ def journey(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, str]:
         assert response is not None and response.status == 200
         page.locator("input[name=topic]").first.check()
         page.fill("#message", f"I saw something. {MARKER}")
+        page.set_input_files(
+            "#attachments",
+            files=[{"name": "note.txt", "mimeType": "text/plain", "buffer": b"plain words"}],
+        )
         with page.expect_navigation():
             page.locator("form[method=post] button[type=submit]").last.click()
         page.screenshot(path=str(artifacts_dir / "system-journey-receipt.png"), full_page=True)
@@ -72,6 +80,9 @@ def journey(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, str]:
         assert "/staff/sign-in" in page.url
         page.fill("#email", STAFF_EMAIL)
         page.fill("#password", STAFF_PASSWORD)
+        with page.expect_navigation():
+            page.locator("main form[method=post] button[type=submit]").click()
+        page.fill("#enrolment_code", enrolment_code)
         with page.expect_navigation():
             page.locator("main form[method=post] button[type=submit]").click()
         secret = page.locator("#totp-secret").inner_text().replace(" ", "")
@@ -89,6 +100,9 @@ def journey(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, str]:
             page.locator("table.tips a[href*='/staff/tips/']").first.click()
         seen["tip_url"] = page.url
         seen["tip"] = page.locator("main").inner_text()
+        download = page.locator("a[href*='/attachments/']").first.get_attribute("href")
+        response = desk.request.get(stack.desk + str(download))
+        seen["download_csp"] = response.headers.get("content-security-policy", "")
         page.screenshot(path=str(artifacts_dir / "system-journey-tip.png"), full_page=True)
     finally:
         desk.close()
@@ -105,6 +119,13 @@ def test_staff_sign_in_with_totp_and_read_the_tip(journey: dict[str, str], stack
     assert journey["inbox_url"].startswith(stack.desk + "/staff/")
     assert journey["tip_url"].startswith(stack.desk + "/staff/tips/")
     assert MARKER in journey["tip"]
+
+
+def test_a_download_keeps_the_desks_sandbox_through_nginx(journey: dict[str, str]) -> None:
+    # nginx replaces the desk's policy with its own, but must keep the `sandbox` directive.
+    directives = [part.strip() for part in journey["download_csp"].split(";")]
+    assert "sandbox" in directives
+    assert "default-src 'none'" in directives
 
 
 def test_a_tip_from_another_address_goes_through_too(stack: Stack) -> None:

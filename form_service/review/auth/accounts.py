@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 from collections.abc import Callable
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
@@ -46,7 +50,7 @@ def add_staff(db: Session, email: str, role: StaffRole, password: str, actor: st
 
 def disable_staff(db: Session, email: str, actor: str) -> Staff:
     """Disable an account and end all of its sessions at once."""
-    staff = _existing(db, email)
+    staff = existing_staff(db, email)
     staff.disabled = True
     sessions.end_all_sessions(db, staff.staff_id)
     audit.record(db, actor, "staff.disable", staff=staff.email)
@@ -55,7 +59,7 @@ def disable_staff(db: Session, email: str, actor: str) -> Staff:
 
 def reset_second_factor(db: Session, email: str, actor: str) -> Staff:
     """Forget an account's authenticator so it enrols again at its next sign-in."""
-    staff = _existing(db, email)
+    staff = existing_staff(db, email)
     staff.sealed_totp_secret = None
     staff.totp_confirmed = False
     staff.totp_last_step = None
@@ -69,7 +73,7 @@ def list_staff(db: Session) -> list[Staff]:
     return list(db.scalars(select(Staff).order_by(Staff.email)))
 
 
-def _existing(db: Session, email: str) -> Staff:
+def existing_staff(db: Session, email: str) -> Staff:
     """Return the named account or raise AccountError."""
     staff = find_staff(db, email)
     if staff is None:
@@ -85,6 +89,44 @@ def seal_secret(public_key: PublicKey, secret: str) -> bytes:
 def open_secret(private_key: PrivateKey, sealed: bytes) -> str:
     """Open a TOTP secret sealed to the desk key."""
     return bytes(SealedBox(private_key).decrypt(sealed)).decode("ascii")
+
+
+def _code_hash(code: str) -> str:
+    """Return the stored form of an enrolment code (spaces, hyphens and case ignored)."""
+    canonical = "".join(code.split()).replace("-", "").upper()
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def issue_enrolment_code(db: Session, staff: Staff, actor: str) -> str:
+    """Give an account without an authenticator a new one-time enrolment code and return it."""
+    if staff.totp_confirmed:
+        raise AccountError(f"{staff.email} has an authenticator; reset it first (reset-2fa).")
+    # 120 random bits in base32, in groups of four: easy to read out, never guessed.
+    raw = base64.b32encode(secrets.token_bytes(15)).decode("ascii")
+    code = "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+    staff.enrolment_code_hash = _code_hash(code)
+    staff.sealed_totp_secret = None  # A secret someone saw before this code is void too.
+    audit.record(db, actor, "staff.enrolment_code", staff=staff.email)
+    return code
+
+
+def redeem_enrolment_code(db: Session, staff: Staff, code: str) -> bool:
+    """Accept an account's enrolment code once; of two racing requests only one wins."""
+    expected = staff.enrolment_code_hash
+    if expected is None or staff.totp_confirmed:
+        return False
+    if not hmac.compare_digest(expected, _code_hash(code)):
+        return False
+    result = db.execute(
+        update(Staff)
+        .where(Staff.staff_id == staff.staff_id, Staff.enrolment_code_hash == expected)
+        .values(enrolment_code_hash=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    staff.enrolment_code_hash = None
+    return True
 
 
 def begin_enrolment(db: Session, staff: Staff, private_key: PrivateKey) -> str:

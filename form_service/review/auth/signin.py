@@ -84,6 +84,23 @@ def check_code(
     return None
 
 
+def check_enrolment_code(
+    db: Session, throttle: SignInThrottle, staff: Staff, code: str
+) -> str | None:
+    """Accept the one-time enrolment code of this account, or return an error message."""
+    if throttle.must_wait(staff.email):
+        return wait_message(throttle, staff.email)
+    if not accounts.redeem_enrolment_code(db, staff, code):
+        db.rollback()
+        throttle.failed(staff.email)
+        audit.record(db, staff.email, "sign_in.failure", factor="enrolment_code")
+        db.commit()
+        return failure_message()
+    audit.record(db, staff.email, "staff.enrolment_code_used", staff=staff.email)
+    db.commit()
+    return None
+
+
 def complete_sign_in(
     db: Session,
     throttle: SignInThrottle,

@@ -9,10 +9,13 @@ from markupsafe import Markup
 from form_service.models import SessionStage, Staff
 from form_service.review.auth import accounts, signin, totp
 from form_service.review.context import DESK_LANGUAGES
-from form_service.review.forms import CodeForm, SignInForm
+from form_service.review.forms import CodeForm, EnrolmentCodeForm, SignInForm
 from form_service.review.guard import TOKEN_KEY, safe_next
 from form_service.review.state import current_staff, db, desk
 from form_service.review.views import bp
+
+# In the signed cookie: the staff id whose enrolment code this browser has given.
+ENROLMENT_KEY = "enrolment_proven"
 
 
 def _after_sign_in(next_path: str | None) -> ResponseReturnValue:
@@ -70,6 +73,8 @@ def enrol_second_factor() -> ResponseReturnValue:
     staff = current_staff()
     if staff.totp_confirmed:
         return redirect(url_for("review.verify_second_factor"))
+    if session.get(ENROLMENT_KEY) != staff.staff_id:
+        return _enrolment_code(staff)
     secret = accounts.begin_enrolment(db(), staff, desk().private_key)
     db().commit()
     form = CodeForm(next=safe_next(request.args.get("next")) or "")
@@ -82,6 +87,21 @@ def enrol_second_factor() -> ResponseReturnValue:
     qr = Markup(totp.qr_svg(totp.provisioning_uri(secret, staff.email)))  # noqa: S704 - our own SVG
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return render_template("review/enrol.html", form=form, error=error, qr=qr, secret=grouped)
+
+
+def _enrolment_code(staff: Staff) -> ResponseReturnValue:
+    """Ask for the one-time code the administrator gave; only then show a new secret."""
+    form = EnrolmentCodeForm(next=safe_next(request.args.get("next")) or "")
+    error = None
+    if form.validate_on_submit():
+        error = signin.check_enrolment_code(
+            db(), desk().throttle, staff, form.enrolment_code.data or ""
+        )
+        if error is None:
+            session[ENROLMENT_KEY] = staff.staff_id
+            return redirect(url_for("review.enrol_second_factor", next=safe_next(form.next.data)))
+    page = render_template("review/enrol_code.html", form=form, error=error)
+    return page, 200 if not error else 401
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])

@@ -25,6 +25,15 @@ def test_staff_add_reads_the_password_from_stdin_and_hashes_it(run: object, db: 
     assert staff is not None and staff.email == "new.person@example.org"
     assert staff.role == "admin" and staff.password_hash.startswith("$argon2id$")
     assert not staff.totp_confirmed
+    # The one-time enrolment code is printed once; the table keeps only its hash.
+    code = result.output.rsplit(": ", 1)[1].strip()
+    assert len(code.replace("-", "")) == 24
+    first_hash = staff.enrolment_code_hash
+    assert first_hash is not None and code not in first_hash
+    again = run("staff", "enrolment-code", staff.email)  # type: ignore[operator]
+    db.expire_all()
+    assert again.exit_code == 0 and code not in again.output
+    assert db.scalar(select(Staff.enrolment_code_hash)) not in (None, first_hash)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +64,8 @@ def test_staff_list_disable_and_reset_2fa(
     db.commit()
     listed = run("staff", "list")  # type: ignore[operator]
     assert "reviewer@example.org\treviewer\t2fa\tactive" in listed.output
-    assert run("staff", "reset-2fa", account.email).exit_code == 0  # type: ignore[operator]
+    reset = run("staff", "reset-2fa", account.email)  # type: ignore[operator]
+    assert reset.exit_code == 0 and "Enrolment code" in reset.output
     db.expire_all()
     staff = db.get(Staff, account.staff_id)
     assert staff is not None and not staff.totp_confirmed and staff.sealed_totp_secret is None
@@ -65,4 +75,4 @@ def test_staff_list_disable_and_reset_2fa(
     missing = run("staff", "disable", "nobody@example.org")  # type: ignore[operator]
     assert missing.exit_code == 1 and "No account" in missing.output
     actions = list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.entry_id)))
-    assert actions == ["staff.add", "staff.reset_2fa", "staff.disable"]
+    assert actions == ["staff.add", "staff.reset_2fa", "staff.enrolment_code", "staff.disable"]

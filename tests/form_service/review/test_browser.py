@@ -107,6 +107,9 @@ def test_staff_member_signs_in_works_a_tip_to_closed_and_exports(
         page.get_by_label("Password").fill(account.password)
         submit(page, "form.desk-form")
         assert "/sign-in/enrol" in page.url
+        judge.check("enrolment-code")
+        page.get_by_label("Enrolment code").fill(account.enrolment_code or "")
+        submit(page, "form.desk-form")
         judge.check("enrol")
         assert page.locator(".qr svg").count() == 1
         secret = page.locator("#totp-secret").inner_text().replace(" ", "")

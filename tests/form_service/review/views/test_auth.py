@@ -31,6 +31,13 @@ def post_password(client: FlaskClient, email: str, password: str) -> tuple[int, 
     return response.status_code, response.get_data(as_text=True)
 
 
+def enter_enrolment_code(client: FlaskClient, code: str) -> int:
+    """Post the one-time enrolment code; return the status."""
+    token = csrf_token(client, "/sign-in/enrol")
+    response = client.post("/sign-in/enrol", data={"csrf_token": token, "enrolment_code": code})
+    return response.status_code
+
+
 def session_cookie(client: FlaskClient) -> str:
     """Return the value of the desk's session cookie."""
     cookie = client.get_cookie("desk_session")
@@ -84,6 +91,7 @@ def test_first_sign_in_enrols_an_authenticator_from_the_page(
     account = make_staff(db, desk_private_key, enrolled=False)
     status, _ = post_password(review_client, account.email, account.password)
     assert status == 302
+    enter_enrolment_code(review_client, account.enrolment_code or "")
     page = review_client.get("/sign-in/enrol").get_data(as_text=True)
     assert "<svg" in page
     secret = re.search(r'<code id="totp-secret">([A-Z2-7 ]+)</code>', page).group(1)  # type: ignore[union-attr]
@@ -257,3 +265,24 @@ def test_the_sign_in_page_describes_itself_and_offers_no_hreflang_alternates(
     assert 'rel="alternate"' not in page
     assert re.search(r'<a href="/language/ja\?next=/sign-in"[^>]*hreflang="ja"', page)
     assert re.search(r'<link rel="stylesheet" href="/theme/css/site\.css\?v=[0-9a-f]{12}">', page)
+
+
+def test_the_password_alone_never_shows_an_authenticator_secret(
+    review_app: Flask, db: Session, desk_private_key: PrivateKey
+) -> None:
+    # Whoever learns a new account's password first must not choose its second factor.
+    account = make_staff(db, desk_private_key, enrolled=False)
+    stranger, owner = review_app.test_client(), review_app.test_client()
+    assert post_password(stranger, account.email, account.password)[0] == 302
+    page = stranger.get("/sign-in/enrol").get_data(as_text=True)
+    assert "<svg" not in page and "totp-secret" not in page
+    assert enter_enrolment_code(stranger, "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF") == 401
+    assert "<svg" not in stranger.get("/sign-in/enrol").get_data(as_text=True)
+    assert post_password(owner, account.email, account.password)[0] == 302
+    assert enter_enrolment_code(owner, (account.enrolment_code or "").lower()) == 302
+    assert "<svg" in owner.get("/sign-in/enrol").get_data(as_text=True)
+    # The code works once: the stranger cannot replay it after the owner used it.
+    assert enter_enrolment_code(stranger, account.enrolment_code or "") == 401
+    assert "<svg" not in stranger.get("/sign-in/enrol").get_data(as_text=True)
+    failures = db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "sign_in.failure"))
+    assert [detail for detail in failures if "enrolment_code" in detail] != []
