@@ -4,8 +4,8 @@ Before, whoever first signed in with an unenrolled account's password chose its 
 factor. Now enrolment also needs a code that the CLI prints for the administrator to hand
 over; the table keeps its SHA-256 only, and a used code is cleared.
 
-Revision ID: 0009_enrolment_codes
-Revises: 0008_follow_up
+Revision ID: 0010_enrolment_codes
+Revises: 0009_deadlines
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_enrolment_codes"
-down_revision: str | None = "0008_follow_up"
+revision: str = "0010_enrolment_codes"
+down_revision: str | None = "0009_deadlines"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
