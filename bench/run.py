@@ -32,6 +32,7 @@ STACK_LOCK = "/tmp/abduction-stack.lock"  # noqa: S108 - a shared lock file, not
 sys.path.insert(0, str(BENCH))
 
 import crypto_bench  # noqa: E402 - the bench folder is put on the path just above
+import followup_bench  # noqa: E402
 import intake_bench  # noqa: E402
 import profile_bench  # noqa: E402
 import report  # noqa: E402
@@ -118,6 +119,12 @@ def run_profile(quick: bool, step: Callable[[str], None]) -> dict[str, Any]:
     return profile_bench.measure(100 if quick else 400)
 
 
+def run_follow_up(quick: bool, step: Callable[[str], None]) -> dict[str, Any]:
+    """Time the tipster's lookup and tip page with three replies."""
+    step("follow-up: lookup and tip page with three replies")
+    return followup_bench.measure(5 if quick else 20)
+
+
 def run_stack(quick: bool, step: Callable[[str], None]) -> dict[str, Any]:
     """Measure through the local production stack (a separate process under the stack lock)."""
     step("stack: nginx static pages and the intake through nginx on PostgreSQL")
@@ -139,6 +146,7 @@ SUITES = [
     Suite("profile", "profile of the submission path", run_profile),
     Suite("desk-sqlite", "desk inbox and search on SQLite", run_desk("sqlite")),
     Suite("desk-postgresql", "desk inbox and search on PostgreSQL", run_desk("postgresql")),
+    Suite("follow-up", "follow-up lookup with three replies", run_follow_up),
     Suite("site", "static site build and page weight", run_site),
     Suite("stack", "local production stack through nginx", run_stack),
 ]
