@@ -93,7 +93,7 @@ def run_desk(backend: str) -> Callable[[bool, Callable[[str], None]], dict[str, 
         with tempfile.TemporaryDirectory() as folder:
             output = Path(folder) / "desk.json"
             command = [sys.executable, str(BENCH / "review_bench.py"), "--backend", backend]
-            command += ["--sizes", sizes, "--runs", "5" if quick else "20", "--output", str(output)]
+            command += ["--sizes", sizes, "--runs", "5" if quick else "10", "--output", str(output)]
             subprocess.run(command, check=True, cwd=ROOT)
             result: dict[str, Any] = json.loads(output.read_text())
         return result
