@@ -12,8 +12,8 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-WIDTH, HEIGHT = 640, 320
-LEFT, RIGHT, TOP, BOTTOM = 70, 170, 40, 50
+WIDTH, HEIGHT = 760, 320
+LEFT, RIGHT, TOP, BOTTOM = 70, 270, 40, 50
 # Colours distinguishable with the common colour-vision deficiencies (Okabe-Ito), each
 # paired with its own marker so a line can be told apart without colour at all.
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -62,7 +62,7 @@ def _frame(title: str, desc: str, body: list[str], height: int = HEIGHT) -> str:
             f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="t d">',
             f'<title id="t">{escape(title)}</title><desc id="d">{escape(desc)}</desc>',
             f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
-            f'<text x="{LEFT}" y="22" {FONT} font-size="14" font-weight="bold">'
+            f'<text x="{LEFT}" y="22" font-family="sans-serif" font-size="14" font-weight="bold">'
             f"{escape(title)}</text>",
             *body,
             "</svg>",
@@ -169,7 +169,7 @@ def line_chart(
 def bar_chart(title: str, unit: str, bars: Sequence[tuple[str, float]], *, limit: float = 0) -> str:
     """Draw one horizontal bar per (label, value); `limit` draws a dashed budget line."""
     height = max(120, TOP + BOTTOM + 22 * len(bars))
-    label_w = 230
+    label_w = 340
     plot_w = WIDTH - label_w - 80
     top = max([value for _, value in bars] + [limit], default=1.0)
     scale = plot_w / _nice_max(top)
@@ -178,7 +178,7 @@ def bar_chart(title: str, unit: str, bars: Sequence[tuple[str, float]], *, limit
         y = TOP + index * 22
         body.append(
             f'<text x="{label_w - 6}" y="{y + 14}" {FONT} text-anchor="end">'
-            f"{escape(label[-34:])}</text>"
+            f"{escape(label[-52:])}</text>"
         )
         body.append(
             f'<rect x="{label_w}" y="{y + 3}" width="{max(value * scale, 1):.1f}" '
