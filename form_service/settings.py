@@ -275,7 +275,7 @@ class ReviewSettings(Settings):
     retention_days: int = 365
     idle_minutes: int = 30
     absolute_hours: int = 12
-    # Failed sign-in attempts allowed per account per minute before it must wait.
+    # Sign-in attempts per account per minute; after as many failures in a row, a growing delay.
     attempts_per_minute: int = 5
     # Memory each desk process may hold of opened tip texts for search (0: open on every
     # search). Memory only, never disk; dropped after idle_minutes without a search.
@@ -283,6 +283,10 @@ class ReviewSettings(Settings):
     # Response deadlines from the day a tip was received (EU Directive 2019/1937, Art. 9).
     acknowledge_days: int = 7
     feedback_months: int = 3
+    # Sign-in attempts per client address per minute, and password checks (Argon2, 64 MiB
+    # each) per minute for the whole desk, however many account names are tried.
+    sign_in_per_address: int = 20
+    sign_in_checks_per_minute: int = 60
     # Content-free notifications (`form-service notify`); off while no host is set.
     notify_smtp_host: str | None = None
     notify_smtp_port: int = 587
@@ -304,6 +308,9 @@ class ReviewSettings(Settings):
         Variable("SEARCH_CACHE_MB", "search_cache_mb", _to_int),
         Variable("ACKNOWLEDGE_DAYS", "acknowledge_days", _to_int),
         Variable("FEEDBACK_MONTHS", "feedback_months", _to_int),
+        Variable("SIGN_IN_PER_ACCOUNT", "attempts_per_minute", _to_int),
+        Variable("SIGN_IN_PER_ADDRESS", "sign_in_per_address", _to_int),
+        Variable("SIGN_IN_CHECKS_PER_MINUTE", "sign_in_checks_per_minute", _to_int),
         Variable("NOTIFY_SMTP_HOST", "notify_smtp_host", _to_str),
         Variable("NOTIFY_SMTP_PORT", "notify_smtp_port", _to_int),
         Variable("NOTIFY_SMTP_TLS", "notify_smtp_tls", _to_str),
@@ -323,8 +330,13 @@ class ReviewSettings(Settings):
             problems.append(f"{PREFIX}DESK_PUBLIC_KEY must be a base64 X25519 public key")
         if self.retention_days < 1:
             problems.append(f"{PREFIX}RETENTION_DAYS must be at least 1")
-        if self.idle_minutes < 1 or self.absolute_hours < 1 or self.attempts_per_minute < 1:
-            problems.append("session lifetimes and the sign-in attempt limit must be positive")
+        limits = (
+            self.attempts_per_minute,
+            self.sign_in_per_address,
+            self.sign_in_checks_per_minute,
+        )
+        if self.idle_minutes < 1 or self.absolute_hours < 1 or min(limits) < 1:
+            problems.append("session lifetimes and the sign-in attempt limits must be positive")
         if not 0 <= self.search_cache_mb <= 4096:
             problems.append(f"{PREFIX}SEARCH_CACHE_MB must be between 0 and 4096")
         if not 1 <= self.acknowledge_days <= 366 or not 1 <= self.feedback_months <= 24:

@@ -13,6 +13,7 @@ from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from nacl.public import PrivateKey
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from form_service import frame
 from form_service.clock import SYSTEM_CLOCK, Clock
@@ -67,7 +68,13 @@ def create_app(
             session_factory=session_factory,
             stylesheet_url=frame.theme_stylesheet(settings),
             private_key=private_key,
-            throttle=SignInThrottle(settings.ratelimit_storage_url, settings.attempts_per_minute),
+            throttle=SignInThrottle(
+                settings.ratelimit_storage_url,
+                settings.attempts_per_minute,
+                clock,
+                per_address=settings.sign_in_per_address,
+                argon2_per_minute=settings.sign_in_checks_per_minute,
+            ),
             clock=clock,
             search_texts=SearchTexts(
                 opener(private_key),
@@ -79,6 +86,9 @@ def create_app(
     )
     Babel(app, locale_selector=context.select_locale)
     _register(app)
+    if settings.proxy_fix_x_for:
+        # The sign-in limit per address needs the client's address, not nginx's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_x_for)  # type: ignore[method-assign]
     # After the guard: a visitor is sent to sign-in before any CSRF check can answer 400.
     CSRFProtect(app)
     return app

@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 
-from form_service.models import SessionStage, Staff
+from form_service.models import SessionStage, Staff, StaffSession
 from form_service.review import audit
 from form_service.review.auth import accounts, passwords, sessions
-from form_service.review.auth.throttle import SignInThrottle
+from form_service.review.auth.throttle import Refusal, SignInThrottle
 
 UNKNOWN_ACTOR = "(unknown account)"
 
@@ -24,24 +24,33 @@ def failure_message() -> str:
     return str(_("That did not work. Check the e-mail address, the password and the code."))
 
 
-def wait_message(throttle: SignInThrottle, account: str) -> str:
-    """Return the message shown while an account must wait."""
-    seconds = throttle.seconds_to_wait(account)
+def wait_message(refusal: Refusal) -> str:
+    """Return the message shown while an attempt must wait."""
+    if refusal.reason == "account":
+        return str(
+            _(
+                "Too many failed attempts on this account. Wait %(seconds)s seconds, then try "
+                "again.",
+                seconds=refusal.seconds,
+            )
+        )
     return str(
         _(
-            "Too many failed attempts on this account. Wait %(seconds)s seconds, then try again.",
-            seconds=seconds,
+            "Too many sign-in attempts right now. Wait %(seconds)s seconds, then try again.",
+            seconds=refusal.seconds,
         )
     )
 
 
 def check_password(
-    db: Session, throttle: SignInThrottle, email: str, password: str
+    db: Session, throttle: SignInThrottle, email: str, password: str, address: str
 ) -> tuple[Staff | None, str | None]:
     """Return the staff member whose password this is, or an error message to show."""
     account = accounts.normalise_email(email)
-    if throttle.must_wait(account):
-        return None, wait_message(throttle, account)
+    # Counted before the check: parallel attempts cannot all pass a limit they all read.
+    refusal = throttle.admit_password(account, address)
+    if refusal is not None:
+        return None, wait_message(refusal)
     staff = accounts.find_staff(db, account)
     if staff is None or staff.disabled:
         passwords.dummy_verify(password)  # Same time spent whether the account exists or not.
@@ -70,32 +79,53 @@ def check_code(
     private_key: PrivateKey,
     staff: Staff,
     code: str,
+    half_token: str | None,
     now: datetime,
 ) -> str | None:
-    """Accept a TOTP code for this staff member at `now`, or return an error message to show."""
-    if throttle.must_wait(staff.email):
-        return wait_message(throttle, staff.email)
+    """Accept a TOTP code for this staff member at `now`, or return an error message to show.
+
+    Wrong codes count only here, after a correct password; CODES_PER_PASSWORD of them end the
+    half session, so the next try needs the password again.
+    """
+    refusal = throttle.admit_code(staff.email)
+    if refusal is not None:
+        return wait_message(refusal)
     if not accounts.accept_code(db, staff, private_key, code, now.timestamp()):
         db.rollback()
-        throttle.failed(staff.email)
-        audit.record(db, staff.email, "sign_in.failure", factor="totp")
-        db.commit()
-        return failure_message()
+        return _code_failed(db, throttle, staff, half_token, "totp")
     return None
 
 
+def _code_failed(
+    db: Session, throttle: SignInThrottle, staff: Staff, half_token: str | None, factor: str
+) -> str:
+    """Count and audit a wrong code; after too many, end the half session."""
+    throttle.failed(staff.email)
+    audit.record(db, staff.email, "sign_in.failure", factor=factor)
+    if throttle.code_failed(half_token or ""):
+        sessions.end_session(db, half_token)
+        audit.record(db, staff.email, "sign_in.password_required", factor=factor)
+        db.commit()
+        return str(_("Too many wrong codes. Sign in again with your e-mail address and password."))
+    db.commit()
+    return failure_message()
+
+
+def needs_password(db: Session, half_token: str | None) -> bool:
+    """Tell whether the half session behind a cookie has ended (too many wrong codes)."""
+    return not half_token or db.get(StaffSession, sessions.token_hash(half_token)) is None
+
+
 def check_enrolment_code(
-    db: Session, throttle: SignInThrottle, staff: Staff, code: str
+    db: Session, throttle: SignInThrottle, staff: Staff, code: str, half_token: str | None
 ) -> str | None:
     """Accept the one-time enrolment code of this account, or return an error message."""
-    if throttle.must_wait(staff.email):
-        return wait_message(throttle, staff.email)
+    refusal = throttle.admit_code(staff.email)
+    if refusal is not None:
+        return wait_message(refusal)
     if not accounts.redeem_enrolment_code(db, staff, code):
         db.rollback()
-        throttle.failed(staff.email)
-        audit.record(db, staff.email, "sign_in.failure", factor="enrolment_code")
-        db.commit()
-        return failure_message()
+        return _code_failed(db, throttle, staff, half_token, "enrolment_code")
     audit.record(db, staff.email, "staff.enrolment_code_used", staff=staff.email)
     db.commit()
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
@@ -24,6 +24,13 @@ def _after_sign_in(next_path: str | None) -> ResponseReturnValue:
     return redirect(request.script_root + path if path else url_for("review.inbox"))
 
 
+def _start_again(message: str) -> ResponseReturnValue:
+    """Send the visitor back to the password step with a message."""
+    _fresh_cookie()
+    flash(message, "error")
+    return redirect(url_for("review.sign_in"))
+
+
 def _fresh_cookie(token: str | None = None) -> None:
     """Empty the cookie (a new CSRF secret too), keep the chosen language, set the token."""
     language = session.get("lang")
@@ -43,7 +50,11 @@ def sign_in() -> ResponseReturnValue:
     error = None
     if form.validate_on_submit():
         staff, error = signin.check_password(
-            db(), desk().throttle, form.email.data or "", form.password.data or ""
+            db(),
+            desk().throttle,
+            form.email.data or "",
+            form.password.data or "",
+            request.remote_addr or "",
         )
         if staff is not None:
             _fresh_cookie(signin.start_half_session(db(), staff, desk().clock.now()))
@@ -55,11 +66,12 @@ def sign_in() -> ResponseReturnValue:
 def _second_factor(staff: Staff, form: CodeForm, enrolled: bool) -> str | ResponseReturnValue:
     """Check the posted code; sign in completely on success, else return the error to show."""
     now = desk().clock.now()
+    half_token = session.get(TOKEN_KEY)
     error = signin.check_code(
-        db(), desk().throttle, desk().private_key, staff, form.code.data or "", now
+        db(), desk().throttle, desk().private_key, staff, form.code.data or "", half_token, now
     )
     if error is not None:
-        return error
+        return _start_again(error) if signin.needs_password(db(), half_token) else error
     token = signin.complete_sign_in(
         db(), desk().throttle, staff, session.get(TOKEN_KEY), enrolled=enrolled, now=now
     )
@@ -94,9 +106,12 @@ def _enrolment_code(staff: Staff) -> ResponseReturnValue:
     form = EnrolmentCodeForm(next=safe_next(request.args.get("next")) or "")
     error = None
     if form.validate_on_submit():
+        half_token = session.get(TOKEN_KEY)
         error = signin.check_enrolment_code(
-            db(), desk().throttle, staff, form.enrolment_code.data or ""
+            db(), desk().throttle, staff, form.enrolment_code.data or "", half_token
         )
+        if error is not None and signin.needs_password(db(), half_token):
+            return _start_again(error)
         if error is None:
             session[ENROLMENT_KEY] = staff.staff_id
             return redirect(url_for("review.enrol_second_factor", next=safe_next(form.next.data)))
