@@ -101,6 +101,7 @@ def _register(app: Flask) -> None:
         admin,
         auth,
         bp,
+        bulk,
         replies,
         tips,
     )

@@ -127,6 +127,28 @@ class NoteForm(FlaskForm):  # type: ignore[misc]
     note_text = TextAreaField(_l("Internal note"), validators=[DataRequired(), Length(max=20000)])
 
 
+class BulkForm(FlaskForm):  # type: ignore[misc]
+    """One change for the tips ticked in the inbox; which one is the button pressed."""
+
+    class Meta:
+        # Its fields are prefixed, which would rename the token field too; the app-wide
+        # CSRFProtect checks the page's plain csrf_token on this post like on every other.
+        csrf = False
+
+    assignee = SelectField(_l("Assign to"), choices=[], validate_choice=True)
+    label = StringField(_l("Label to add"), validators=[Optional(), Length(max=MAX_LABEL)])
+    status = SelectField(_l("New status"), choices=options(STATUS_LABELS.items()))
+    reason = StringField(_l("Reason for closing"), validators=[Optional(), Length(max=500)])
+
+
+def bulk_form(db: Session, formdata: object = None) -> BulkForm:
+    """Build the bulk form (fields prefixed: the inbox's filter form uses the same names)."""
+    form = BulkForm(prefix="bulk") if formdata is None else BulkForm(formdata, prefix="bulk")
+    staff = db.scalars(select(Staff).where(Staff.disabled.is_(False)).order_by(Staff.email))
+    form.assignee.choices = options([("", _("Nobody"))] + [(s.staff_id, s.email) for s in staff])
+    return form
+
+
 class FilterForm(FlaskForm):  # type: ignore[misc]
     """The inbox filters; read from the query string, so without a CSRF token."""
 

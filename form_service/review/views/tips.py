@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from form_service.models import ReplyTemplate, Staff, Tip, TipStatus
-from form_service.review import audit, deadlines, replies, tipview, workflow
+from form_service.review import audit, bulk, deadlines, replies, tipview, workflow
 from form_service.review import inbox as listing
 from form_service.review.forms import (
     AssignForm,
@@ -22,6 +22,7 @@ from form_service.review.forms import (
     ReplyForm,
     StatusForm,
     active_filters,
+    bulk_form,
     control_problem,
     fill_choices,
     options,
@@ -48,6 +49,8 @@ def inbox() -> ResponseReturnValue:
         form=form,
         result=result,
         today=when.today,
+        bulk=bulk_form(db()),
+        bulk_max=bulk.MAX_TIPS,
         due_dates={
             row.tip.tip_id: deadlines.of(row.tip, row.triage, when.policy) for row in result.rows
         },
