@@ -44,9 +44,24 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 
 # Heartbeat files in memory rather than on a container's overlay filesystem.
 # (S108: /dev/shm is the memory filesystem gunicorn's docs recommend for exactly this.)
-if os.path.isdir("/dev/shm"):  # noqa: S108
-    worker_tmp_dir = "/dev/shm"  # noqa: S108
+if os.path.isdir("/dev/shm"):  # noqa: S108  # nosec B108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108  # nosec B108
 
 # No runtime control socket (gunicorn 24+): nothing manages workers at run time, and several
 # instances on one machine would otherwise share its default path.
 control_socket_disable = True
+
+
+def on_starting(server: object) -> None:
+    """Refuse to start (exit 4, one line) when the app could only fail later with 500s.
+
+    Runs in the master before any worker forks: an empty secret, a key that cannot be
+    unlocked, a database at another schema or catalogs never compiled stop the service here,
+    where the operator sees the reason, instead of in front of tipsters (form_service/startup.py).
+    """
+    from form_service.startup import check_or_exit
+
+    uri = str(getattr(getattr(server, "app", None), "app_uri", "") or "")
+    for app in ("intake", "review"):
+        if uri.startswith(f"form_service.{app}"):
+            check_or_exit(app)

@@ -96,7 +96,7 @@ def enrol_second_factor() -> ResponseReturnValue:
         if not isinstance(outcome, str):
             return outcome
         error = outcome
-    qr = Markup(totp.qr_svg(totp.provisioning_uri(secret, staff.email)))  # noqa: S704 - our own SVG
+    qr = Markup(totp.qr_svg(totp.provisioning_uri(secret, staff.email)))  # noqa: S704  # nosec B704 - our SVG
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return render_template("review/enrol.html", form=form, error=error, qr=qr, secret=grouped)
 

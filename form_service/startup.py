@@ -1,0 +1,106 @@
+"""Refuse to start, with one line that says why, when the service could only fail later.
+
+A setting that does not parse, a desk key that cannot be read or unlocked, a database that
+cannot be reached, has another schema than the code's or an unknown URL scheme, or catalogs
+that were never compiled: each would otherwise surface as 500 pages in front of tipsters
+or staff. `python -m form_service.startup intake|review` checks all of it and exits 4 (the
+code gunicorn itself uses for an app that failed to load), and gunicorn's `on_starting`
+hook (deploy/gunicorn.conf.py) runs the same check before any worker starts.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from form_service import migrate
+from form_service.crypto import load_public_key
+from form_service.frame import check_catalogs, site_languages
+from form_service.settings import IntakeSettings, ReviewSettings, Settings, SettingsError
+
+EXIT_UNUSABLE = 4
+# The databases the service is built and tested for.
+SUPPORTED_SCHEMES = frozenset({"sqlite", "postgresql"})
+
+
+def database_problems(settings: Settings) -> list[str]:
+    """Return why the database is unusable: unreachable, unknown scheme or another schema."""
+    scheme = settings.database_url.split(":", 1)[0]
+    if scheme.split("+", 1)[0] not in SUPPORTED_SCHEMES:
+        return [f"the database URL scheme is not one we support: {scheme}"]
+    try:
+        current, head = migrate.current_revisions(settings), migrate.head_revisions(settings)
+    except (ArgumentError, NoSuchModuleError, ImportError):
+        return [f"the database URL scheme is not one we support: {scheme}"]
+    except SQLAlchemyError as error:
+        return [f"the database cannot be reached ({type(error).__name__})"]
+    if set(current) != set(head):
+        found = ", ".join(current) or "empty"
+        return [f"the database schema is at {found}, not {', '.join(head)}: run db upgrade"]
+    return []
+
+
+def catalog_problems(settings: Settings, domain: str, locales: list[str]) -> list[str]:
+    """Return why the compiled catalogs are unusable (never compiled)."""
+    try:
+        check_catalogs(settings, domain, locales)
+    except RuntimeError as error:
+        return [str(error)]
+    return []
+
+
+def intake_problems(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return every reason the public intake could not serve (empty when it can)."""
+    try:
+        settings = IntakeSettings.from_env(environ)
+        load_public_key(settings.desk_public_key)
+    except (SettingsError, ValueError) as error:
+        return [str(error)]
+    locales = [language.locale for language in site_languages(settings)[1:]]
+    return catalog_problems(settings, "intake", locales) or database_problems(settings)
+
+
+def review_problems(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return every reason the staff desk could not serve (empty when it can)."""
+    from form_service.deskkey import KeyFileError
+    from form_service.review.context import DESK_LANGUAGES
+    from form_service.review.keys import unlock_desk_key
+
+    try:
+        settings = ReviewSettings.from_env(environ)
+        unlock_desk_key(settings)
+    except (SettingsError, KeyFileError, ValueError) as error:
+        return [str(error)]
+    except OSError as error:
+        return [f"the desk key file cannot be read: {error.strerror}"]
+    problems = catalog_problems(settings, "desk", list(DESK_LANGUAGES[1:]))
+    return problems or database_problems(settings)
+
+
+CHECKS: dict[str, Callable[[Mapping[str, str] | None], list[str]]] = {
+    "intake": intake_problems,
+    "review": review_problems,
+}
+
+
+def check_or_exit(app: str, environ: Mapping[str, str] | None = None) -> None:
+    """Exit 4 with a one-line reason on stderr unless `app` ("intake"/"review") can start."""
+    problems = CHECKS[app](environ)
+    if problems:
+        sys.stderr.write(f"form-service {app}: refusing to start: {'; '.join(problems)}\n")
+        raise SystemExit(EXIT_UNUSABLE)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Check the app named on the command line (intake or review)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] not in CHECKS:
+        sys.stderr.write("usage: python -m form_service.startup intake|review\n")
+        raise SystemExit(2)
+    check_or_exit(args[0])
+
+
+if __name__ == "__main__":
+    main()
