@@ -57,9 +57,9 @@ def on_starting(server: object) -> None:
 
     Runs in the master before any worker forks: an empty secret, a key that cannot be
     unlocked, a database at another schema or catalogs never compiled stop the service here,
-    where the operator sees the reason, instead of in front of tipsters (form_service/startup.py).
+    where the operator sees the reason, not in front of tipsters (form_service/cli/startup.py).
     """
-    from form_service.startup import check_or_exit
+    from form_service.cli.startup import check_or_exit
 
     uri = str(getattr(getattr(server, "app", None), "app_uri", "") or "")
     for app in ("intake", "review"):

@@ -91,13 +91,14 @@ def sqlite_on(folder: Path, desk_public_key: str) -> IntakeSettings:
 def fill(folder: Path) -> Path:
     """Fill a file system up to the last byte with one file; return it."""
     filler = folder / "filler"
-    with filler.open("wb") as output:
-        try:
-            while True:
-                output.write(b"\0" * 65536)
-                output.flush()
-        except OSError:
-            pass
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(descriptor, b"\0" * 4096)
+    except OSError:
+        pass  # ENOSPC: the file system is full
+    finally:
+        os.close(descriptor)
     return filler
 
 

@@ -133,7 +133,8 @@ def run_property(
         db_url,
         desk_public_key,
         instance_dir=tmp_path / "instance",
-        ratelimit_submit="1000000 per hour",
+        ratelimit_session="1000000 per hour",
+        ratelimit_global="1000000 per hour",
     )
     app = create_app(app_settings)
     app.config.update(RELIABILITY_KEY=desk_private_key)

@@ -17,7 +17,7 @@ from form_service.models import Staff, StaffRole, Tip, TipReplyKey, TipStatus, T
 from form_service.replykeys import new_reply_key
 from form_service.review import deadlines, replies, workflow
 from form_service.review.inbox import AsOf, InboxFilter, filtered_tip_ids
-from tests.form_service.factories import make_staff, make_tip
+from tests.form_service.factories import FIXED_MOMENT, make_staff, make_tip
 from tests.form_service.review.helpers import sign_in
 
 POLICY = deadlines.Policy(acknowledge_days=7, feedback_months=3)
@@ -133,7 +133,7 @@ def _fix_clock(app: Flask, moment: dt.datetime) -> None:
 def test_the_pages_flag_overdue_tips_and_say_how_long_is_left(
     review_app: Flask, review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
 ) -> None:
-    now = dt.datetime.now(dt.UTC)  # Sessions and codes run on the wall clock; so must this.
+    now = FIXED_MOMENT  # the moment the sign-in's clock (and itsdangerous) stands at
     _fix_clock(review_app, now)
     today = now.date()
     late = make_tip(db, desk_private_key, received_on=today - dt.timedelta(days=9))

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from form_service.cli.startup import EXIT_UNUSABLE, check_or_exit
 from form_service.deskkey import INTERACTIVE, generate_key_pair
-from form_service.startup import EXIT_UNUSABLE, check_or_exit
 from tests.conftest import ROOT
 from tests.form_service.factories import make_settings
 from tests.reliability.servers import free_port, intake_environment, settings_environment

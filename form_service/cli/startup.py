@@ -3,7 +3,7 @@
 A setting that does not parse, a desk key that cannot be read or unlocked, a database that
 cannot be reached, has another schema than the code's or an unknown URL scheme, or catalogs
 that were never compiled: each would otherwise surface as 500 pages in front of tipsters
-or staff. `python -m form_service.startup intake|review` checks all of it and exits 4 (the
+or staff. `python -m form_service.cli.startup intake|review` checks all of it and exits 4 (the
 code gunicorn itself uses for an app that failed to load), and gunicorn's `on_starting`
 hook (deploy/gunicorn.conf.py) runs the same check before any worker starts.
 """
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     """Check the app named on the command line (intake or review)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] not in CHECKS:
-        sys.stderr.write("usage: python -m form_service.startup intake|review\n")
+        sys.stderr.write("usage: python -m form_service.cli.startup intake|review\n")
         raise SystemExit(2)
     check_or_exit(args[0])
 
