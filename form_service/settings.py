@@ -140,6 +140,10 @@ class Settings:
     cookie_secure: bool = True
     log_level: str = "WARNING"
     sqlite_busy_timeout_ms: int = 5000
+    # Where the intake spools sealed records until the next batch (None: instance_dir/spool),
+    # and the minutes between two batches: the finest a tip can be dated (docs/security.md).
+    spool_dir: Path | None = None
+    batch_minutes: int = 1440
 
     # The variables each class reads (its own only; from_env walks the class hierarchy).
     VARIABLES: ClassVar[tuple[Variable, ...]] = (
@@ -154,6 +158,8 @@ class Settings:
         Variable("COOKIE_SECURE", "cookie_secure", _to_bool),
         Variable("LOG_LEVEL", "log_level", _to_str),
         Variable("SQLITE_BUSY_TIMEOUT_MS", "sqlite_busy_timeout_ms", _to_int),
+        Variable("SPOOL_DIR", "spool_dir", _to_path),
+        Variable("BATCH_MINUTES", "batch_minutes", _to_int),
     )
 
     def __post_init__(self) -> None:
@@ -175,7 +181,15 @@ class Settings:
             problems.append(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         if not self.database_url:
             problems.append(f"{PREFIX}DATABASE_URL must not be empty")
+        if not 1 <= self.batch_minutes <= 1440 or 1440 % self.batch_minutes:
+            # Batches at fixed times of the day: a window never straddles two days.
+            problems.append(f"{PREFIX}BATCH_MINUTES must divide 1440 (a day): 1, 5, 60, 1440...")
         return problems
+
+    @property
+    def spool_path(self) -> Path:
+        """Return the spool directory (instance_dir/spool unless set)."""
+        return self.spool_dir if self.spool_dir is not None else self.instance_dir / "spool"
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from werkzeug.serving import WSGIRequestHandler, run_simple
 from werkzeug.wrappers import Response
 
 from form_service.cli.dev import bootstrap, default_instance_dir, desk_settings
+from form_service.db import make_engine
 from form_service.intake import create_app as create_intake
+from form_service.intake import spool
 from form_service.languages import load_languages
 from form_service.review import create_app as create_desk
 from form_service.settings import PROJECT_DIR, IntakeSettings, ReviewSettings
@@ -118,6 +121,18 @@ def build_app(intake: IntakeSettings, review: ReviewSettings, site_dir: Path) ->
     return make_dispatcher(mounts, StaticSite(site_dir, codes))
 
 
+def start_flusher(settings: IntakeSettings) -> None:
+    """Move spooled tips into the database every FORM_SERVICE_BATCH_MINUTES, in a thread."""
+    engine = make_engine(settings)
+    thread = threading.Thread(
+        target=spool.run,
+        args=(settings.spool_path, engine, settings.batch_minutes),
+        name="spool-flusher",
+        daemon=True,
+    )
+    thread.start()
+
+
 def main() -> None:
     """Start the development server on 127.0.0.1:$PORT (8000 by default)."""
     port = int(os.environ.get("PORT", "8000"))
@@ -126,6 +141,7 @@ def main() -> None:
     review = desk_settings(instance_dir, port)
     site_dir = Path(os.environ.get("SITE_OUTPUT_DIR") or PROJECT_DIR / "output")
     app = build_app(intake, review, site_dir)
+    start_flusher(intake)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     base = f"http://127.0.0.1:{port}"
     print(

@@ -11,7 +11,7 @@ import os
 
 import click
 
-from form_service.cli import backup, db, deploy, desk, keys, notify, staff
+from form_service.cli import backup, db, deploy, desk, keys, notify, spool, staff
 
 
 @click.group()
@@ -31,7 +31,7 @@ def cli(dev: bool) -> None:
         bootstrap(default_instance_dir(), port)
 
 
-for _module in (db, keys, staff, desk, notify, deploy, backup):
+for _module in (db, keys, staff, desk, notify, deploy, backup, spool):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import (
     Field,
+    HiddenField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -156,6 +157,8 @@ class TipForm(FlaskForm):  # type: ignore[misc]
         validators=[no_nul, max_chars(MAX_CONTACT_CHARS)],
     )
     attachments = MultipleFileField(_l("Files (optional)"))
+    # Drawn when the form is shown: the same form posted twice is one tip with one receipt.
+    nonce = HiddenField()
     # Honeypot: hidden from people; a bot that fills it gets the form back, unsent.
     homepage = StringField(_l("Leave this field empty"))
 

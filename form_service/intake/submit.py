@@ -1,26 +1,40 @@
-"""Store a new tip: seal it to the desk, hash its receipt code, keep only the day.
+"""Take a new tip: seal it to the desk, derive its receipt, and spool it for the next batch.
 
-It also stores the tip's reply key (form_service.replykeys): the public half only.
+Nothing reaches the database at request time (records.py says why); `store_tip_record` is
+what the flusher runs for each spooled tip, inside one transaction per batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from nacl.public import PublicKey
-from sqlalchemy import Engine, exc, insert
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from form_service.clock import SYSTEM_CLOCK, Clock
 from form_service.crypto import PlainAttachment, new_receipt_code, receipt_hash, seal_tip
-from form_service.db import WriteLockTimeout
-from form_service.models import Attachment, Tip, TipReplyKey, TipStatus, TipTopic
+from form_service.intake import records
+from form_service.models import Attachment, Tip, TipReplyKey, TipStatus, TipTopic, new_tip_id
 from form_service.replykeys import new_reply_key
 
+# A form's nonce: 32 hex digits, drawn when the form is shown.
+NONCE = re.compile(r"[0-9a-f]{32}")
+# Random tip ids are drawn again on a conflict (see store_tip_record).
+TIP_ID_ATTEMPTS = 8
 
-class DatabaseUnavailable(RuntimeError):
-    """The database could not take the tip; the tipster should try again later."""
+
+class SpoolUnavailable(RuntimeError):
+    """The tip could not be written durably; the tipster should try again later."""
 
 
 @dataclass(frozen=True)
@@ -33,54 +47,107 @@ class NewTip:
     attachments: Sequence[PlainAttachment] = ()
 
 
-def store_tip(
-    engine: Engine,
+def new_nonce() -> str:
+    """Draw the nonce of a form as it is shown."""
+    return secrets.token_hex(16)
+
+
+def derive(secret: str, purpose: str, nonce: str) -> bytes:
+    """Derive a value of one purpose from a form's nonce (HMAC with the intake's secret)."""
+    return hmac.new(secret.encode(), f"{purpose} {nonce}".encode(), hashlib.sha256).digest()
+
+
+def spool_tip(
+    spool_dir: Path,
     public_key: PublicKey,
+    secret: str,
     pepper: str,
     new_tip: NewTip,
-    write_lock: Callable[[], AbstractContextManager[None]] = nullcontext,
+    nonce: str | None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> str:
-    """Seal and store a tip in one transaction; return its receipt code (never stored)."""
-    code = new_receipt_code()
+    """Seal a tip and spool it durably; return its receipt code (never stored).
+
+    The same form posted again (same nonce) gets the same record id and receipt code and is
+    not spooled twice; a post without a valid nonce gets random ones.
+    """
+    nonce = nonce if nonce and NONCE.fullmatch(nonce) else new_nonce()
+    record_id = derive(secret, "record", nonce)[:16].hex()
+    code = new_receipt_code(seed=derive(secret, "receipt", nonce))
+    if records.spool_has(spool_dir, record_id):
+        return code
     sealed = seal_tip(public_key, new_tip.fields, new_tip.attachments)
     # Only the public half is stored: the desk seals replies to it, the code opens them.
     reply_key = new_reply_key(code)
-    row = {
-        "received_on": clock.today(),
+    today = clock.today()
+    payload = {
+        "received_on": today.isoformat(),
         "language": new_tip.language,
-        "topic": new_tip.topic,
-        "status": TipStatus.NEW,
-        "sealed_key": sealed.sealed_key,
-        "ciphertext": sealed.ciphertext,
-        "receipt_hash": receipt_hash(pepper, code),
+        "topic": new_tip.topic.value,
+        "sealed_key": records.encode_bytes(sealed.sealed_key),
+        "ciphertext": records.encode_bytes(sealed.ciphertext),
+        "receipt_hash": records.encode_bytes(receipt_hash(pepper, code)),
+        "attachments": [records.encode_bytes(item) for item in sealed.attachments],
+        "reply_salt": records.encode_bytes(reply_key.salt),
+        "reply_public_key": records.encode_bytes(reply_key.public_key),
     }
+    day_start = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC).timestamp()
     try:
-        # Core statements: a third of the ORM's cost on the one hot write path.
-        with write_lock(), engine.begin() as connection:
-            tip_id = connection.execute(INSERT_TIP, row).scalar_one()
-            connection.execute(
-                INSERT_REPLY_KEY,
-                {"tip_id": tip_id, "salt": reply_key.salt, "public_key": reply_key.public_key},
-            )
-            if sealed.attachments:
-                connection.execute(
-                    INSERT_ATTACHMENT,
-                    [{"tip_id": tip_id, "ciphertext": item} for item in sealed.attachments],
-                )
-    except (
-        exc.OperationalError,
-        exc.InterfaceError,
-        exc.TimeoutError,
-        WriteLockTimeout,
-        # The SQLite write lock's file on a full or read-only file system: the same outage.
-        OSError,
-    ) as error:
-        raise DatabaseUnavailable(type(error).__name__) from error
+        records.spool_put(spool_dir, "tip", record_id, payload, day_start)
+    except OSError as error:
+        raise SpoolUnavailable(type(error).__name__) from error
     return code
 
 
+def store_tip_record(session: Session, payload: Mapping[str, Any]) -> None:
+    """Insert one spooled tip and its attachments; a tip already stored is skipped.
+
+    The receipt hash identifies a tip (a retried form has the same one), so a flush that
+    crashed after its commit and runs again inserts nothing twice. Only INSERT is needed
+    (ON CONFLICT DO NOTHING asks no other right), so the flusher may run as the intake.
+    """
+    row = {
+        "received_on": dt.date.fromisoformat(payload["received_on"]),
+        "language": payload["language"],
+        "topic": TipTopic(payload["topic"]),
+        "status": TipStatus.NEW,
+        "sealed_key": records.decode_bytes(payload["sealed_key"]),
+        "ciphertext": records.decode_bytes(payload["ciphertext"]),
+        "receipt_hash": records.decode_bytes(payload["receipt_hash"]),
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # No savepoint (each would be a sub-transaction with an id of its own): a conflict on
+    # either the random id or the receipt hash inserts nothing, and a fresh id is drawn.
+    # A receipt hash already stored conflicts every time; a tip id clashes twice in a row
+    # with odds of (tips / 2**31) squared, eight times never in practice.
+    for _ in range(TIP_ID_ATTEMPTS):
+        statement = (
+            dialect.insert(TIPS)
+            .values(tip_id=new_tip_id(), **row)
+            .on_conflict_do_nothing()
+            .returning(TIPS.c.tip_id)
+        )
+        tip_id = session.execute(statement).scalar()
+        if tip_id is not None:
+            break
+    else:
+        return  # stored by an earlier flush (a crash after its commit, or a retried form)
+    session.execute(
+        insert(REPLY_KEYS),
+        {
+            "tip_id": tip_id,
+            "salt": records.decode_bytes(payload["reply_salt"]),
+            "public_key": records.decode_bytes(payload["reply_public_key"]),
+        },
+    )
+    attachments = [records.decode_bytes(item) for item in payload["attachments"]]
+    if attachments:
+        session.execute(
+            insert(ATTACHMENTS), [{"tip_id": tip_id, "ciphertext": item} for item in attachments]
+        )
+
+
 TIPS = Tip.metadata.tables["tips"]
-INSERT_TIP = insert(TIPS).returning(TIPS.c.tip_id)
-INSERT_ATTACHMENT = insert(Attachment.metadata.tables["attachments"])
-INSERT_REPLY_KEY = insert(TipReplyKey.metadata.tables["tip_reply_keys"])
+ATTACHMENTS = Attachment.metadata.tables["attachments"]
+REPLY_KEYS = TipReplyKey.metadata.tables["tip_reply_keys"]
+records.register(records.RecordKind("tip", store_tip_record))

@@ -15,11 +15,11 @@ from form_service.intake.check_forms import ReceiptForm
 from form_service.intake.check_views import show_lookup
 from form_service.intake.formparser import MalformedForm
 from form_service.intake.forms import TipForm
-from form_service.intake.limits import session_key
+from form_service.intake.limits import Decision, session_key
 from form_service.intake.pages import current_language, render_cached, render_page
 from form_service.intake.salvage import salvage_text_fields
 from form_service.intake.state import intake_state
-from form_service.intake.submit import DatabaseUnavailable, store_tip
+from form_service.intake.submit import SpoolUnavailable, new_nonce, spool_tip
 from form_service.languages import find_language
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ bp = Blueprint("intake", __name__, url_prefix="/form")
 # Placeholders of the values that differ between two renders of a cached page.
 TOKEN_SLOT = "CSRF-TOKEN-SLOT-5a1e"  # noqa: S105 - a placeholder, not a secret
 RECEIPT_SLOT = "RECEIPT-CODE-SLOT-5a1e"
+NONCE_SLOT = "FORM-NONCE-SLOT-5a1e"
 # Seconds a tipster is asked to wait when the database is down.
 RETRY_AFTER_UNAVAILABLE = 120
 # The only bodies the form takes: what a browser sends for it. Anything else (JSON, text)
@@ -52,30 +53,28 @@ def choose_language() -> Response:
 
 @bp.route("/<lang>/", methods=["GET", "POST"])
 def new_tip() -> Response:
-    """Show the form, or seal and store a tip and show its receipt code once."""
+    """Show the form, or seal and spool a tip and show its receipt code."""
     if request.method != "POST":
         return blank_form()
     form = TipForm()
     if not form.validate():
         return show_form(form, status=400)
     state = intake_state()
-    # Only a post that passed the CSRF check and validation counts (see limits.py).
-    decision = state.limits.spend(
-        "submit", session_key(state.settings.secret_key, str(session.get("csrf_token", "")))
-    )
+    decision = spend_submit()
     if not decision.allowed:
         return show_form(form, status=429, notice="rate_limited", retry_after=decision.retry_after)
     try:
-        code = store_tip(
-            state.engine,
+        code = spool_tip(
+            state.settings.spool_path,
             state.desk_public_key,
+            state.settings.secret_key,
             state.settings.receipt_pepper,
             form.to_new_tip(current_language().code),
-            state.write_lock,
+            form.nonce.data,
             state.clock,
         )
-    except DatabaseUnavailable as error:
-        log.warning("database unavailable (%s); the tip was given back, not stored", error)
+    except SpoolUnavailable as error:
+        log.warning("spool unavailable (%s); the tip was given back, not kept", error)
         return show_form(form, status=503, notice="unavailable")
     return render_cached(
         "received",
@@ -86,13 +85,20 @@ def new_tip() -> Response:
     )
 
 
+def spend_submit() -> Decision:
+    """Count this post against its form session and everyone (only valid posts count)."""
+    state = intake_state()
+    key = session_key(state.settings.secret_key, str(session.get("csrf_token", "")))
+    return state.limits.spend("submit", key)
+
+
 def blank_form() -> Response:
     """Show the empty form with a fresh CSRF token (the page itself is rendered once)."""
     return render_cached(
         "form",
         "intake/new_tip.html",
         lambda: _("Send information"),
-        {TOKEN_SLOT: generate_csrf()},
+        {TOKEN_SLOT: generate_csrf(), NONCE_SLOT: new_nonce()},
         blank_form_context,
     )
 
@@ -101,6 +107,7 @@ def blank_form_context() -> dict[str, Any]:
     """Build the context of the empty form, its token replaced by the slot."""
     form = TipForm(formdata=None)
     form.csrf_token.current_token = TOKEN_SLOT
+    form.nonce.data = NONCE_SLOT
     return {"form": form, "notice": None, "files_dropped": False}
 
 

@@ -16,7 +16,7 @@ from form_service.models.messages import (
 )
 from form_service.models.notify import NotifyState
 from form_service.models.staff import SessionStage, Staff, StaffRole, StaffSession
-from form_service.models.tips import Attachment, Tip, TipStatus, TipTopic
+from form_service.models.tips import Attachment, Tip, TipStatus, TipTopic, new_tip_id
 
 __all__ = [
     "Attachment",
@@ -40,4 +40,5 @@ __all__ = [
     "TipStatus",
     "TipTopic",
     "TipTriage",
+    "new_tip_id",
 ]

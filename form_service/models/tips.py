@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String
@@ -30,12 +31,22 @@ class TipTopic(StrEnum):
     OTHER = "other"
 
 
+# Tip ids are random, not a sequence: a sequence would give the order in which tips came.
+# They stay below 2**31 (every database's INTEGER); a clash is drawn again (intake.submit).
+MAX_TIP_ID = 2**31 - 1
+
+
+def new_tip_id() -> int:
+    """Draw a random tip id."""
+    return secrets.randbelow(MAX_TIP_ID) + 1
+
+
 class Tip(Base):
     """One tip: sealed to the desk key; the day, language, topic and status stay in clear."""
 
     __tablename__ = "tips"
 
-    tip_id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=new_tip_id)
     # The day only, in UTC: the time of day could help identify a tipster.
     received_on: Mapped[dt.date] = mapped_column(Date)
     language: Mapped[str] = mapped_column(String(16))

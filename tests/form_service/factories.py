@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nacl.public import PrivateKey
@@ -39,6 +41,9 @@ def make_settings(database_url: str, desk_public_key: str, **overrides: Any) -> 
         "ratelimit_global": "1000 per hour",
     }
     options.update(overrides)
+    if "spool_dir" not in options and "instance_dir" not in options:
+        # Never the project's own instance/spool: each app gets a spool of its own.
+        options["spool_dir"] = Path(tempfile.mkdtemp(prefix="spool-"))
     return IntakeSettings(**options)
 
 

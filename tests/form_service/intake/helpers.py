@@ -14,6 +14,8 @@ from werkzeug.test import encode_multipart
 
 from form_service.crypto import open_tip
 from form_service.db import make_engine
+from form_service.frame import STATE_KEY
+from form_service.intake import spool
 from form_service.models import Staff, StaffRole, Tip
 from form_service.review import replies
 from form_service.settings import Settings
@@ -52,12 +54,27 @@ def multipart(fields: dict[str, Any]) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def post_tip(client: Any, lang: str = "en", *, token: str | None = None, **fields: Any) -> Any:
-    """Fetch a token, then post a tip as multipart/form-data, as the browser does."""
+def post_tip(
+    client: Any, lang: str = "en", *, token: str | None = None, flush: bool = True, **fields: Any
+) -> Any:
+    """Fetch a token, then post a tip as multipart/form-data, as the browser does.
+
+    A tip that was taken is stored at once, as if the next batch ran right after it
+    (`flush=False` leaves it in the spool, for the tests of the spool itself).
+    """
     data = {"csrf_token": form_token(client, lang) if token is None else token}
     data.update(tip_fields(**fields))
     body, content_type = multipart(data)
-    return client.post(f"/form/{lang}/", data=body, content_type=content_type)
+    response = client.post(f"/form/{lang}/", data=body, content_type=content_type)
+    if flush and response.status_code == 200:
+        run_batch(client.application)
+    return response
+
+
+def run_batch(app: Any) -> None:
+    """Store what the app spooled, as the flusher does at the next batch time."""
+    state = app.extensions[STATE_KEY]
+    spool.flush(state.settings.spool_path, state.engine)
 
 
 def receipt_code(response: Any) -> str:
@@ -68,9 +85,10 @@ def receipt_code(response: Any) -> str:
 
 
 def stored_tips(settings: Settings) -> list[Tip]:
-    """Return every stored tip, with its attachments loaded."""
+    """Run the batch flush (as the next batch would), then return every stored tip."""
     engine = make_engine(settings)
     try:
+        spool.flush(settings.spool_path, engine)
         with Session(engine) as session:
             tips = list(session.scalars(select(Tip).order_by(Tip.tip_id)))
             for tip in tips:
@@ -99,6 +117,7 @@ def assert_form_given_back(response: Any, status: int, notice: str) -> str:
 
 def desk_reply(settings: Settings, key: PrivateKey, text: str, day: dt.date) -> str:
     """Write a reply on the only tip as the desk does, through replies.send_reply."""
+    stored_tips(settings)
     engine = make_engine(settings)
     try:
         with Session(engine) as db:

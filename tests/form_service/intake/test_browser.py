@@ -135,7 +135,7 @@ def test_every_kind_of_intake_page_is_valid_html(
     pages["not-found"] = client.get("/form/xx/")
     pages["method"] = client.put("/form/en/")
     pages["csrf"] = post_tip(client, token="forged")  # noqa: S106 - a forged CSRF token
-    monkeypatch.setattr("form_service.intake.views.store_tip", broken_store)
+    monkeypatch.setattr("form_service.intake.views.spool_tip", broken_store)
     pages["bug"] = post_tip(client)
     files = []
     for name, response in pages.items():

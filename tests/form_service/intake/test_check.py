@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from form_service.clock import FixedClock
 from form_service.crypto import open_tip, seal_tip
 from form_service.db import make_engine
+from form_service.frame import STATE_KEY
 from form_service.models import MessageAttachment, Tip, TipMessage, TipReplyKey
 from form_service.replykeys import derive_reply_private_key, open_for_tipster
 from form_service.settings import IntakeSettings
@@ -27,6 +28,7 @@ from tests.form_service.intake.helpers import (
     multipart,
     post_tip,
     receipt_code,
+    stored_tips,
 )
 
 CHECK = "/form/en/check/"
@@ -45,13 +47,16 @@ def full_width(code: str) -> str:
 
 
 def look_up(client: Any, code: str, lang: str = "en") -> Any:
-    """Type a code into the lookup form and post it."""
+    """Type a code into the lookup form and post it, after the next batch stored the tips."""
+    settings = client.application.extensions[STATE_KEY].settings
+    stored_tips(settings)
     path = f"/form/{lang}/check/"
     return client.post(path, data={"csrf_token": token_of(client, path), "receipt": code})
 
 
 def rows(settings: IntakeSettings, model: Any) -> list[Any]:
-    """Return every row of a table."""
+    """Return every row of a table (after the next batch stored the spooled records)."""
+    stored_tips(settings)
     engine = make_engine(settings)
     try:
         with Session(engine) as db:

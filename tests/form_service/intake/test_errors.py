@@ -18,7 +18,7 @@ import pytest
 from form_service import migrate
 from form_service.clock import FixedClock
 from form_service.frame import STATE_KEY as EXTENSION
-from form_service.intake import create_app
+from form_service.intake import create_app, spool
 from form_service.intake.request import MAX_BODY_BYTES
 from form_service.settings import Settings
 from tests.form_service.factories import make_settings
@@ -29,6 +29,7 @@ from tests.form_service.intake.helpers import (
     form_token,
     multipart,
     post_tip,
+    receipt_code,
     stored_tips,
     tip_fields,
 )
@@ -100,10 +101,19 @@ def down_settings(
     """Yield settings whose database refuses writes: SQLite locked, PostgreSQL unreachable."""
     if request.param == "postgresql":
         # Nothing listens on the discard port: every connection attempt fails at once.
-        yield make_settings("postgresql+psycopg://postgres@127.0.0.1:9/none", desk_public_key)
+        yield make_settings(
+            "postgresql+psycopg://postgres@127.0.0.1:9/none",
+            desk_public_key,
+            instance_dir=tmp_path / "instance",
+        )
         return
     path = tmp_path / "locked.sqlite3"
-    settings = make_settings(f"sqlite:///{path}", desk_public_key, sqlite_busy_timeout_ms=50)
+    settings = make_settings(
+        f"sqlite:///{path}",
+        desk_public_key,
+        sqlite_busy_timeout_ms=50,
+        instance_dir=tmp_path / "instance",
+    )
     migrate.upgrade(settings)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
@@ -112,10 +122,26 @@ def down_settings(
     holder.close()
 
 
-def test_a_database_outage_gives_503_with_retry_after_and_the_text(
+def test_a_database_outage_does_not_stop_a_tip_which_waits_in_the_spool(
     down_settings: Settings,
 ) -> None:
     app = create_app(down_settings)
+    try:
+        response = post_tip(app.test_client(), flush=False, **TYPED)
+        assert response.status_code == 200
+        assert receipt_code(response)
+        [record] = spool.waiting(down_settings.spool_path)
+        assert b"MARKER" not in record.read_bytes()
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+
+
+def test_a_spool_that_cannot_be_written_gives_503_with_retry_after_and_the_text(
+    db_url: str, desk_public_key: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    app = create_app(make_settings(db_url, desk_public_key, spool_dir=blocker / "spool"))
     try:
         response = post_tip(app.test_client(), **TYPED)
         assert_form_given_back(response, 503, "Our service has a problem")
@@ -128,7 +154,7 @@ def test_a_bug_shows_the_sites_error_page(client: Any, monkeypatch: pytest.Monke
     def broken(*args: Any, **kwargs: Any) -> str:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("form_service.intake.views.store_tip", broken)
+    monkeypatch.setattr("form_service.intake.views.spool_tip", broken)
     response = post_tip(client, **TYPED)
     html = response.get_data(as_text=True)
     assert response.status_code == 500
