@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from form_service import migrate
+from form_service import migrate, privileges
 from form_service.cli.common import load_settings
 from form_service.db import check_engine, make_engine
 from form_service.settings import IntakeSettings, Settings
@@ -48,6 +48,27 @@ def db_current() -> None:
     settings = load_settings(Settings)
     click.echo(f"current: {', '.join(migrate.current_revisions(settings)) or 'base'}")
     click.echo(f"newest:  {', '.join(migrate.head_revisions(settings))}")
+
+
+@db.command("roles")
+@click.option("--intake", "intake_role", default="form_intake", show_default=True)
+@click.option("--desk", "desk_role", default="form_desk", show_default=True)
+def db_roles(intake_role: str, desk_role: str) -> None:
+    """Create the intake's and the desk's PostgreSQL roles and grant exactly their rights.
+
+    Run with the owner's (migration role's) FORM_SERVICE_DATABASE_URL; idempotent. Passwords
+    are set by the operator (ALTER ROLE ... PASSWORD), never passed on a command line.
+    """
+    settings = load_settings(Settings)
+    if settings.is_sqlite:
+        raise click.ClickException("SQLite has no roles: it is for single-user development")
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as connection:
+            privileges.apply(connection, {"intake": intake_role, "desk": desk_role})
+    finally:
+        engine.dispose()
+    click.echo(f"Roles {intake_role} (intake) and {desk_role} (desk) have their rights.")
 
 
 COMMANDS = (init, db)

@@ -1,0 +1,98 @@
+"""With only the intake's credentials, every forbidden action fails (privileges.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, exc, text
+from sqlalchemy.engine import make_url
+
+from form_service import privileges
+
+
+@pytest.fixture
+def roles(migrated_postgres: str) -> Iterator[dict[str, Any]]:
+    """Create this test's intake and desk roles (unique: roles are cluster-wide); drop after."""
+    suffix = uuid.uuid4().hex[:10]
+    names = {"intake": f"test_intake_{suffix}", "desk": f"test_desk_{suffix}"}
+    owner = create_engine(migrated_postgres)
+    with owner.begin() as connection:
+        privileges.apply(connection, names)
+        # Idempotent: applying twice changes nothing and fails nothing.
+        privileges.apply(connection, names)
+    url = make_url(migrated_postgres)
+    engines = {purpose: create_engine(url.set(username=name)) for purpose, name in names.items()}
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+    with owner.begin() as connection:
+        for name in names.values():
+            connection.execute(text(f'DROP OWNED BY "{name}"'))
+            connection.execute(text(f'DROP ROLE "{name}"'))
+    owner.dispose()
+
+
+TIP = (
+    "INSERT INTO tips (tip_id, received_on, language, topic, status, sealed_key, ciphertext, "
+    "receipt_hash) VALUES (:tip_id, '2026-05-13', 'en', 'other', 'new', 'k', 'c', :hash)"
+)
+FORBIDDEN_TO_THE_INTAKE = {
+    "insert staff": "INSERT INTO staff (email, role, password_hash) VALUES ('x@y', 'admin', 'h')",
+    "read tips": "SELECT ciphertext FROM tips",
+    "read audit": "SELECT * FROM audit_entries",
+    "alter audit": "INSERT INTO audit_entries (action) VALUES ('forged')",
+    "delete audit": "DELETE FROM audit_entries",
+    "disable a trigger": "ALTER TABLE audit_entries DISABLE TRIGGER ALL",
+    "read sessions": "SELECT * FROM staff_sessions",
+    "read labels": "SELECT * FROM tip_labels",
+    "read notes": "SELECT * FROM tip_notes",
+    "update a tip": "UPDATE tips SET status = 'closed'",
+    "drop a table": "DROP TABLE tips",
+}
+FORBIDDEN_TO_THE_DESK = {
+    "update audit": "UPDATE audit_entries SET action = 'x'",
+    "delete audit": "DELETE FROM audit_entries",
+    "truncate audit": "TRUNCATE audit_entries",
+    "disable a trigger": "ALTER TABLE audit_entries DISABLE TRIGGER ALL",
+    "drop the trigger": "DROP TRIGGER audit_entries_append_only ON audit_entries",
+}
+
+
+def refused(engine: Any, statement: str) -> bool:
+    """Tell whether PostgreSQL refuses a statement for lack of rights."""
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    except exc.ProgrammingError as error:
+        return "permission denied" in str(error) or "must be owner" in str(error)
+    return False
+
+
+def test_the_intake_can_add_a_tip_and_its_attachment(roles: dict[str, Any]) -> None:
+    with roles["intake"].begin() as connection:
+        connection.execute(text(TIP), {"tip_id": 4242, "hash": b"h" * 32})
+        connection.execute(text("INSERT INTO attachments (tip_id, ciphertext) VALUES (4242, 'c')"))
+        status = connection.execute(
+            text("SELECT intake_tip_status(:hash)"), {"hash": b"h" * 32}
+        ).scalar()
+    # One tip's public status, through the narrow function only.
+    assert status == "new"
+
+
+@pytest.mark.parametrize("action", sorted(FORBIDDEN_TO_THE_INTAKE))
+def test_the_intake_cannot(roles: dict[str, Any], action: str) -> None:
+    assert refused(roles["intake"], FORBIDDEN_TO_THE_INTAKE[action])
+
+
+@pytest.mark.parametrize("action", sorted(FORBIDDEN_TO_THE_DESK))
+def test_the_desk_cannot(roles: dict[str, Any], action: str) -> None:
+    assert refused(roles["desk"], FORBIDDEN_TO_THE_DESK[action])
+
+
+def test_the_desk_can_read_tips_and_add_audit_entries(roles: dict[str, Any]) -> None:
+    with roles["desk"].begin() as connection:
+        connection.execute(text("SELECT count(*) FROM tips"))
+        connection.execute(text("SELECT count(*) FROM audit_entries"))
