@@ -91,7 +91,8 @@ def test_the_validator_rejects_a_broken_file(tmp_path: Path) -> None:
 
 
 def test_services_of_the_topology(config: dict[str, Any]) -> None:
-    assert {"web", "intake", "review", "db", "redis", "migrate"} == set(config["services"])
+    expected = {"web", "intake", "spool", "review", "db", "redis", "migrate"}
+    assert expected == set(config["services"])
 
 
 def test_every_long_running_service_has_a_healthcheck(config: dict[str, Any]) -> None:
@@ -382,3 +383,11 @@ def test_deploy_init_writes_every_file_the_published_file_reads(tmp_path: Path) 
             path = env_file["path"] if isinstance(env_file, dict) else env_file
             assert Path(path).is_file(), f"{name}: {path}"
     assert resolved["services"]["web"]["environment"]["NGINX_SERVER_NAME"] == "tips.example.org"
+
+
+def test_the_intake_and_the_flusher_share_a_spool_volume(config: dict[str, Any]) -> None:
+    # A tmpfs spool would lose acknowledged tips on a restart, and the flusher would not see it.
+    for name in ("intake", "spool"):
+        [volume] = config["services"][name]["volumes"]
+        assert (volume["type"], volume["source"]) == ("volume", "spool"), name
+        assert volume["target"] == "/var/lib/form-service/spool"
