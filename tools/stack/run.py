@@ -108,12 +108,21 @@ def processes() -> dict[str, tuple[list[str], dict[str, str], int]]:
         "SCRIPT_NAME": "/staff",
     }
     table["review"] = ([*gunicorn, "form_service.review:create_app()"], env, REVIEW_PORT)
+    # The flusher serves no port (0): it moves spooled tips into the database each minute
+    # here, so the desk sees them soon (production: once a day).
+    flusher = [str(VENV_BIN / "form-service"), "spool", "run"]
+    table["spool"] = (flusher, {**prepare.intake_env(), "FORM_SERVICE_BATCH_MINUTES": "1"}, 0)
     return table
 
 
 def process_names() -> list[str]:
     """Return the names of the stack's processes, without preparing anything."""
-    return ["nginx", *(f"intake-{n}" for n in range(1, len(INTAKE_PORTS) + 1)), "review"]
+    return [
+        "nginx",
+        *(f"intake-{n}" for n in range(1, len(INTAKE_PORTS) + 1)),
+        "review",
+        "spool",
+    ]
 
 
 def pid_of(name: str) -> int | None:
@@ -157,7 +166,8 @@ def start(fresh: bool, test_routes: bool) -> None:
                 start_new_session=True,
             )
         (STACK / "run" / f"{name}.pid").write_text(str(process.pid))
-        wait_for_port(name, process, port)
+        if port:
+            wait_for_port(name, process, port)
     (STACK / "stack.json").write_text(json.dumps(state(), indent=2))
     print(f"stack up: {state()['public']}/en/  desk {state()['desk']}/staff/")
 
