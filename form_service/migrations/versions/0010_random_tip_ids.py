@@ -4,16 +4,16 @@ New ids are drawn by the application (models.tips.new_tip_id). On PostgreSQL the
 default (nextval of its sequence) and the sequence go; on SQLite the column is the rowid,
 which takes whatever id is given, so nothing changes. Existing ids stay as they are.
 
-Revision ID: 0009_random_tip_ids
-Revises: 0008_follow_up
+Revision ID: 0010_random_tip_ids
+Revises: 0009_deadlines
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0009_random_tip_ids"
-down_revision: str | None = "0008_follow_up"
+revision: str = "0010_random_tip_ids"
+down_revision: str | None = "0009_deadlines"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
