@@ -4,16 +4,16 @@ New ids are drawn by the application (models.tips.new_tip_id). On PostgreSQL the
 default (nextval of its sequence) and the sequence go; on SQLite the column is the rowid,
 which takes whatever id is given, so nothing changes. Existing ids stay as they are.
 
-Revision ID: 0010_random_tip_ids
-Revises: 0009_deadlines
+Revision ID: 0011_random_tip_ids
+Revises: 0010_enrolment_codes
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_random_tip_ids"
-down_revision: str | None = "0009_deadlines"
+revision: str = "0011_random_tip_ids"
+down_revision: str | None = "0010_enrolment_codes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
