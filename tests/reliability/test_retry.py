@@ -4,8 +4,8 @@ A worker that dies after the commit and before the answer leaves the tipster wit
 connection and no receipt; the browser (or the tipster) sends the very same form again. That
 second post must find the first one's record and show the same receipt, never store a
 second copy: two copies would double-count a report and tell the desk less than one. The
-mechanism (a random nonce in each form; record id and receipt derived from it) belongs to the
-intake's write path; until it lands this test is a strict expected failure.
+mechanism is the intake's: a random nonce in each form, from which the spooled record's id
+and the receipt are derived (form_service/intake/submit.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from werkzeug.test import encode_multipart
 
 from form_service.settings import Settings
@@ -34,11 +33,6 @@ def hidden_fields(page: str) -> dict[str, str]:
     return fields
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the intake has no per-form nonce yet: a retried post stores a second copy "
-    "(the spool's idempotent record ids and receipts, issue 9, will make this pass)",
-)
 def test_the_same_form_sent_twice_is_stored_once_with_the_same_receipt(
     client: Any, settings: Settings
 ) -> None:
