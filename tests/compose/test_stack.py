@@ -25,7 +25,9 @@ from werkzeug.datastructures import FileStorage
 from tests.compose.journey import (
     TOTP_SECRET,
     add_admin,
+    flush_spool,
     form_post,
+    give_enrolment_code,
     last_step,
     post_code,
     sign_in_with_password,
@@ -142,11 +144,7 @@ def desk_visit(stack: Stack, sent_tip: dict[str, str]) -> dict[str, Any]:
     first = sign_in_with_password(client, stack, email, password)
     seen["first_redirect"] = first.header("Location")
     enrol_url = f"{stack.desk}/staff/sign-in/enrol"
-    code = re.search(r"Enrolment code \(.*\): (\S+)", seen["added"])
-    assert code, seen["added"]
-    page = client.get(enrol_url)
-    fields = {"csrf_token": csrf_token(page.text), "enrolment_code": code.group(1)}
-    client.post_form(enrol_url, fields, referer=enrol_url)
+    give_enrolment_code(client, stack, seen["added"])
     match = TOTP_SECRET.search(client.get(enrol_url).text)
     assert match, "the enrolment page shows no secret"
     secret = match.group(1).replace(" ", "")
@@ -162,6 +160,7 @@ def desk_visit(stack: Stack, sent_tip: dict[str, str]) -> dict[str, Any]:
     code_url = f"{stack.desk}/staff/sign-in/code"
     verified = post_code(client, code_url, unused_code(secret, last_step(stack, email)))
     seen["verified"] = (verified.status, verified.header("Location"))
+    flush_spool(stack)
     inbox = client.get(f"{stack.desk}/staff/?search={MARKER}")
     links = re.findall(r'href="(/staff/tips/\d+)"', inbox.text)
     assert links, inbox.text[:800]
