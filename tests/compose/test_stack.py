@@ -200,7 +200,7 @@ def container_ids(stack: Stack) -> dict[str, str]:
 
 def test_no_container_runs_as_root(stack: Stack) -> None:
     running = container_ids(stack)
-    assert set(running) == {"web", "intake", "review", "db", "redis"}
+    assert set(running) == {"web", "intake", "review", "spool", "db", "redis"}
     for service, container in running.items():
         user = subprocess.run(
             ["docker", "inspect", "--format", "{{.Config.User}}", container],
