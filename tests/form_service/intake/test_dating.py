@@ -97,6 +97,8 @@ def pg_waldump() -> str:
     return found[-1]
 
 
+# The WAL is PostgreSQL's: this test runs on that database only, never collected for SQLite.
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_the_wal_has_nothing_at_sending_time_and_one_commit_per_batch(
     client: Any,
     settings: IntakeSettings,
@@ -104,8 +106,6 @@ def test_the_wal_has_nothing_at_sending_time_and_one_commit_per_batch(
     db_url: str,
     request: pytest.FixtureRequest,
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the WAL is PostgreSQL's")
     waldump = pg_waldump()
     admin = create_engine(db_url)
     try:
