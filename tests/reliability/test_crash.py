@@ -12,6 +12,7 @@ count (`make soak`).
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -67,7 +68,8 @@ def tipster(port: int, tally: Tally, stop: threading.Event, kills: list[int]) ->
     while not stop.is_set() and (tally.count() < TIPS or len(kills) < MIN_KILLS):
         try:
             token = browser.get_form()
-        except OSError:
+        except (OSError, http.client.HTTPException):
+            # A worker killed mid-answer: a reset, or a status line or body cut short.
             token = None
         if token is None:
             with tally.lock:

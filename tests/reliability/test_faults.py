@@ -1,7 +1,8 @@
 """Faults injected into the real parts: each gives the friendly page with the text, never a 500.
 
-- PostgreSQL: the connection serving the request is killed (pg_terminate_backend) just
-  before the tip's INSERT; the next post goes through on a fresh connection (no restart).
+- PostgreSQL: the batch's connection is killed (pg_terminate_backend) just before the tip's
+  INSERT; the tipster had their answer already, the record stays in the spool, and the next
+  batch stores it on a fresh connection (no restart).
 - SQLite on a small tmpfs: the file system full, then read-only; both recover in place.
 - Redis away: rate limits fail open (docs/reliability.md says why); the tip is stored.
 Nothing half-written: after each fault the database holds exactly the tips acknowledged.
@@ -16,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from form_service import migrate
+from form_service.db import make_engine
 from form_service.frame import STATE_KEY
-from form_service.intake import create_app
+from form_service.intake import create_app, spool
+from form_service.models import Tip
 from form_service.settings import IntakeSettings
 from tests.conftest import POSTGRES_HOST, POSTGRES_PORT, require
 from tests.form_service.factories import make_settings
@@ -30,15 +34,30 @@ from tests.reliability.servers import free_port
 LONG_TEXT = "MARKER-MESSAGE 私は見ました " + "長い文章。" * 3000
 
 
-def test_a_postgresql_connection_killed_mid_request_gives_503_then_recovers(
+def count_stored(settings: IntakeSettings) -> int:
+    """Count the stored tips without running a batch."""
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(Tip)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_a_postgresql_connection_killed_in_the_batch_keeps_the_spool_and_the_next_stores_it(
     migrated_postgres: str, desk_public_key: str, tmp_path: Path
 ) -> None:
     import psycopg
 
     settings = make_settings(migrated_postgres, desk_public_key, instance_dir=tmp_path)
     before = len(stored_tips(settings))
-    app = create_app(settings)
-    engine = app.extensions[STATE_KEY].engine
+    # The request only spools: the tipster's answer never waits on the database.
+    client = create_app(settings).test_client()
+    assert post_tip(client, flush=False, **TYPED).status_code == 200
+    spooled = spool.waiting(settings.spool_path)
+    assert len(spooled) == 1
+
+    engine = make_engine(settings)
     killed: list[int] = []
 
     def kill_before_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -51,13 +70,17 @@ def test_a_postgresql_connection_killed_mid_request_gives_503_then_recovers(
 
     event.listen(engine, "before_cursor_execute", kill_before_insert)
     try:
-        client = app.test_client()
-        assert_form_given_back(post_tip(client, **TYPED), 503, "Our service has a problem")
-        assert killed and len(stored_tips(settings)) == before
-        assert post_tip(client, **TYPED).status_code == 200
-        assert len(stored_tips(settings)) == before + 1
+        with pytest.raises(OperationalError):
+            spool.flush(settings.spool_path, engine)
+        # Nothing half-written, and the record waits for the next batch.
+        assert killed and count_stored(settings) == before
+        assert spool.waiting(settings.spool_path) == spooled
+        # The same engine recovers: the pool replaces the dead connection.
+        assert spool.flush(settings.spool_path, engine).records == 1
     finally:
         engine.dispose()
+    assert spool.waiting(settings.spool_path) == []
+    assert count_stored(settings) == before + 1
 
 
 @pytest.fixture
