@@ -15,7 +15,13 @@ from form_service.models.messages import (
     TipReplyKey,
 )
 from form_service.models.notify import NotifyState
-from form_service.models.staff import SessionStage, Staff, StaffRole, StaffSession
+from form_service.models.staff import (
+    RecoveryCode,
+    SessionStage,
+    Staff,
+    StaffRole,
+    StaffSession,
+)
 from form_service.models.tips import Attachment, Tip, TipStatus, TipTopic, new_tip_id
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "MessageAttachment",
     "MessageDirection",
     "NotifyState",
+    "RecoveryCode",
     "ReplyTemplate",
     "SessionStage",
     "Staff",

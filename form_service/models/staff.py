@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from form_service.clock import utcnow
@@ -43,6 +43,12 @@ class Staff(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     # SHA-256 of the one-time code that lets this account enrol an authenticator (CLI-issued).
     enrolment_code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The code (or invitation link) dies at this moment; staff rows may be dated, tips not.
+    enrolment_code_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+    # The day only: enough to see a dormant account, no finer trace of anyone's hours.
+    last_sign_in_on: Mapped[date | None] = mapped_column(Date, default=None)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -62,3 +68,16 @@ class StaffSession(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The desk language the session was started in: told on the owner's page, no address.
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator at sign-in (its SHA-256 only)."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.staff_id", ondelete="CASCADE"), index=True
+    )

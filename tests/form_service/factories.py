@@ -17,6 +17,7 @@ from nacl.public import PrivateKey
 from PIL import Image
 from sqlalchemy.orm import Session
 
+from form_service.clock import FixedClock
 from form_service.crypto import seal_tip
 from form_service.models import Attachment, StaffRole, Tip, TipStatus, TipTopic
 from form_service.review.auth import accounts, totp
@@ -84,7 +85,9 @@ def make_staff(
         staff.sealed_totp_secret = accounts.seal_secret(key.public_key, secret)
         staff.totp_confirmed = True
     else:
-        code = accounts.issue_enrolment_code(db, staff, actor="test")
+        code = accounts.issue_enrolment_code(
+            db, staff, actor="test", clock=FixedClock(FIXED_MOMENT)
+        )
     db.commit()
     return StaffAccount(staff.staff_id, staff.email, PASSWORD, secret, code)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from form_service import migrate
 from form_service.db import make_engine
@@ -55,3 +55,24 @@ def test_the_sqlite_file_is_readable_by_its_owner_only(
     path = tmp_path / "private" / "tips.sqlite3"
     migrate.upgrade(make_settings(f"sqlite:///{path}", desk_public_key))
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_codes_outstanding_at_the_upgrade_get_72_hours(settings: Settings) -> None:
+    migrate.downgrade(settings, "0011_random_tip_ids")
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO staff (email, role, password_hash, totp_confirmed, disabled,"
+                    " enrolment_code_hash, created_at) VALUES ('a@example.org', 'admin', 'x',"
+                    " false, false, :code, CURRENT_TIMESTAMP)"
+                ),
+                {"code": "0" * 64},
+            )
+        migrate.upgrade(settings)
+        with engine.connect() as connection:
+            expires = connection.scalar(text("SELECT enrolment_code_expires_at FROM staff"))
+    finally:
+        engine.dispose()
+    assert expires is not None

@@ -21,7 +21,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def start_session(db: Session, staff: Staff, stage: SessionStage, now: datetime) -> str:
+def start_session(
+    db: Session, staff: Staff, stage: SessionStage, now: datetime, language: str | None = None
+) -> str:
     """Create a fresh session record, started `now`, and return its new random token."""
     token = secrets.token_urlsafe(32)
     db.add(
@@ -31,6 +33,7 @@ def start_session(db: Session, staff: Staff, stage: SessionStage, now: datetime)
             stage=stage,
             created_at=now,
             last_seen_at=now,
+            language=language,
         )
     )
     db.flush()

@@ -117,13 +117,18 @@ def needs_password(db: Session, half_token: str | None) -> bool:
 
 
 def check_enrolment_code(
-    db: Session, throttle: SignInThrottle, staff: Staff, code: str, half_token: str | None
+    db: Session,
+    throttle: SignInThrottle,
+    staff: Staff,
+    code: str,
+    half_token: str | None,
+    now: datetime,
 ) -> str | None:
     """Accept the one-time enrolment code of this account, or return an error message."""
     refusal = throttle.admit_code(staff.email)
     if refusal is not None:
         return wait_message(refusal)
-    if not accounts.redeem_enrolment_code(db, staff, code):
+    if not accounts.redeem_enrolment_code(db, staff, code, now):
         db.rollback()
         return _code_failed(db, throttle, staff, half_token, "enrolment_code")
     audit.record(db, staff.email, "staff.enrolment_code_used", staff=staff.email)
@@ -138,13 +143,15 @@ def complete_sign_in(
     half_token: str | None,
     enrolled: bool,
     now: datetime,
+    language: str | None = None,
 ) -> str:
     """Replace the half session with a new fully signed-in one; return the new token."""
     sessions.end_session(db, half_token)
+    staff.last_sign_in_on = now.date()
     if enrolled:
         staff.totp_confirmed = True
         audit.record(db, staff.email, "staff.enrol_2fa", staff=staff.email)
-    token = sessions.start_session(db, staff, SessionStage.SIGNED_IN, now)
+    token = sessions.start_session(db, staff, SessionStage.SIGNED_IN, now, language)
     audit.record(db, staff.email, "sign_in.success")
     db.commit()
     throttle.clear(staff.email)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from markupsafe import Markup
 
 from form_service.models import SessionStage, Staff
@@ -73,7 +74,13 @@ def _second_factor(staff: Staff, form: CodeForm, enrolled: bool) -> str | Respon
     if error is not None:
         return _start_again(error) if signin.needs_password(db(), half_token) else error
     token = signin.complete_sign_in(
-        db(), desk().throttle, staff, session.get(TOKEN_KEY), enrolled=enrolled, now=now
+        db(),
+        desk().throttle,
+        staff,
+        session.get(TOKEN_KEY),
+        enrolled=enrolled,
+        now=now,
+        language=str(get_locale() or DESK_LANGUAGES[0]),
     )
     _fresh_cookie(token)
     return _after_sign_in(form.next.data)
@@ -108,7 +115,12 @@ def _enrolment_code(staff: Staff) -> ResponseReturnValue:
     if form.validate_on_submit():
         half_token = session.get(TOKEN_KEY)
         error = signin.check_enrolment_code(
-            db(), desk().throttle, staff, form.enrolment_code.data or "", half_token
+            db(),
+            desk().throttle,
+            staff,
+            form.enrolment_code.data or "",
+            half_token,
+            desk().clock.now(),
         )
         if error is not None and signin.needs_password(db(), half_token):
             return _start_again(error)
