@@ -110,6 +110,7 @@ def init_deployment(plan: Plan) -> Report:
     }
     _file(report, plan.secrets / "intake.env", lambda: env_text(intake))
     _file(report, plan.secrets / "review.env", lambda: env_text(review))
+    check_own_secrets(plan.secrets / "intake.env", plan.secrets / "review.env")
     migrate = {"FORM_SERVICE_DATABASE_URL": urls["migrate"]}
     _file(report, plan.secrets / "migrate.env", lambda: env_text(migrate))
     for kind in ("ec", "rsa"):
@@ -123,6 +124,18 @@ def init_deployment(plan: Plan) -> Report:
         compose["DESK_PASSPHRASE_FILE"] = str(plan.passphrase_file.resolve())
     _file(report, plan.folder / ".env", lambda: env_text(compose))
     return report
+
+
+def check_own_secrets(intake_env: Path, review_env: Path) -> None:
+    """Refuse a desk secret equal to an intake secret (an env file edited by hand, say)."""
+    intake, review = read_env(intake_env), read_env(review_env)
+    desk = review.get("FORM_SERVICE_REVIEW_SECRET_KEY")
+    shared = [intake.get(f"FORM_SERVICE_{name}") for name in ("SECRET_KEY", "RECEIPT_PEPPER")]
+    if desk and desk in shared:
+        raise DeployError(
+            f"{review_env.name} gives the desk the same secret key as {intake_env.name}: a taken "
+            "intake could forge desk sessions; give the desk its own (production refuses it)"
+        )
 
 
 def env_text(values: dict[str, str]) -> bytes:

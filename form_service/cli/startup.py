@@ -6,10 +6,15 @@ that were never compiled: each would otherwise surface as 500 pages in front of 
 or staff. `python -m form_service.cli.startup intake|review` checks all of it and exits 4 (the
 code gunicorn itself uses for an app that failed to load), and gunicorn's `on_starting`
 hook (deploy/gunicorn.conf.py) runs the same check before any worker starts.
+
+In production (FORM_SERVICE_ENV=production, the default) it also refuses what would work but
+weaken the service: see `production_problems`. Settings built in code (the tests) are never
+refused for these: only a start goes through this check.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 
@@ -18,7 +23,13 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from form_service import migrate
 from form_service.crypto import load_public_key
 from form_service.frame import check_catalogs, site_languages
-from form_service.settings import IntakeSettings, ReviewSettings, Settings, SettingsError
+from form_service.settings import (
+    PREFIX,
+    IntakeSettings,
+    ReviewSettings,
+    Settings,
+    SettingsError,
+)
 
 EXIT_UNUSABLE = 4
 # The databases the service is built and tested for.
@@ -51,13 +62,59 @@ def catalog_problems(settings: Settings, domain: str, locales: list[str]) -> lis
     return []
 
 
+def production_problems(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+    """Return what production refuses although it would work: each a one-line reason."""
+    if settings.environment != "production":
+        return []
+    problems = []
+    if not settings.cookie_secure:
+        problems.append(
+            f"{PREFIX}COOKIE_SECURE=false sends session cookies over plain http; "
+            "production cookies must be Secure"
+        )
+    if settings.ratelimit_storage_url.startswith("memory://"):
+        problems.append(
+            "memory:// rate-limit and throttle storage counts per worker process, multiplying "
+            f"every limit; set {PREFIX}RATELIMIT_STORAGE_URL=redis://... in production"
+        )
+    if settings.is_sqlite:
+        problems.append(
+            "SQLite is the single-user development database and cannot give the apps separate "
+            "rights; use PostgreSQL in production"
+        )
+    if isinstance(settings, ReviewSettings) and settings.desk_passphrase is not None:
+        # Any process of the same user can read another's environment (/proc/<pid>/environ),
+        # and it is inherited by every child and shown by `docker inspect`.
+        problems.append(
+            f"the desk passphrase must not come from the environment ({PREFIX}DESK_PASSPHRASE) "
+            f"in production; use {PREFIX}DESK_PASSPHRASE_FILE"
+        )
+    if shared_secret(settings, environ):
+        problems.append(
+            "the desk's secret key equals one of the intake's secrets: a taken intake could "
+            "forge desk sessions; give each app its own"
+        )
+    return problems
+
+
+def shared_secret(settings: Settings, environ: Mapping[str, str]) -> bool:
+    """Tell whether the desk's secret equals an intake secret, where both are in `environ`."""
+    intake = [environ.get(f"{PREFIX}{name}") for name in ("SECRET_KEY", "RECEIPT_PEPPER")]
+    desk = environ.get(f"{PREFIX}REVIEW_SECRET_KEY")
+    return bool(desk) and desk in intake
+
+
 def intake_problems(environ: Mapping[str, str] | None = None) -> list[str]:
     """Return every reason the public intake could not serve (empty when it can)."""
+    env = os.environ if environ is None else environ
     try:
-        settings = IntakeSettings.from_env(environ)
+        settings = IntakeSettings.from_env(env)
         load_public_key(settings.desk_public_key)
     except (SettingsError, ValueError) as error:
         return [str(error)]
+    refused = production_problems(settings, env)
+    if refused:
+        return refused
     locales = [language.locale for language in site_languages(settings)[1:]]
     return catalog_problems(settings, "intake", locales) or database_problems(settings)
 
@@ -68,8 +125,12 @@ def review_problems(environ: Mapping[str, str] | None = None) -> list[str]:
     from form_service.review.context import DESK_LANGUAGES
     from form_service.review.keys import unlock_desk_key
 
+    env = os.environ if environ is None else environ
     try:
-        settings = ReviewSettings.from_env(environ)
+        settings = ReviewSettings.from_env(env)
+        refused = production_problems(settings, env)
+        if refused:
+            return refused
         unlock_desk_key(settings)
     except (SettingsError, KeyFileError, ValueError) as error:
         return [str(error)]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from form_service import deploy
+from form_service.cli.startup import production_problems
 from form_service.deploy import DeployError, Plan, init_deployment, read_env
 from form_service.deskkey import INTERACTIVE, unlock_private_key
 from form_service.settings import IntakeSettings, ReviewSettings
@@ -69,6 +70,32 @@ def test_the_apps_accept_the_env_files_and_the_key_unlocks(tmp_path: Path) -> No
     assert read_env(plan.secrets / "migrate.env") == {
         "FORM_SERVICE_DATABASE_URL": f"postgresql+psycopg://formservice:{password}@db:5432/formservice"
     }
+
+
+def test_production_accepts_the_env_files_with_composes_environment(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path)
+    init_deployment(plan)
+    # What docker-compose.yml adds to each app's env file.
+    compose = {
+        "FORM_SERVICE_ENV": "production",
+        "FORM_SERVICE_RATELIMIT_STORAGE_URL": "redis://redis:6379/0",
+        "FORM_SERVICE_DESK_PASSPHRASE_FILE": "/run/secrets/desk_passphrase",
+    }
+    intake = {**read_env(plan.secrets / "intake.env"), **compose}
+    review = {**read_env(plan.secrets / "review.env"), **compose}
+    assert production_problems(IntakeSettings.from_env(intake), intake) == []
+    assert production_problems(ReviewSettings.from_env(review), review) == []
+
+
+@pytest.mark.parametrize("secret", ["FORM_SERVICE_SECRET_KEY", "FORM_SERVICE_RECEIPT_PEPPER"])
+def test_a_desk_secret_equal_to_the_intakes_is_refused(tmp_path: Path, secret: str) -> None:
+    plan = plan_for(tmp_path)
+    init_deployment(plan)
+    review = read_env(plan.secrets / "review.env")
+    review["FORM_SERVICE_REVIEW_SECRET_KEY"] = read_env(plan.secrets / "intake.env")[secret]
+    (plan.secrets / "review.env").write_bytes(deploy.env_text(review))
+    with pytest.raises(DeployError, match="same secret key"):
+        init_deployment(plan)
 
 
 def test_the_passphrase_is_never_written_beside_the_key(tmp_path: Path) -> None:

@@ -70,6 +70,9 @@ def intake_environment(settings_env: dict[str, str], port: int, workers: int) ->
     return {
         **inherited,
         **settings_env,
+        # SQLite, memory:// counters and http cookies: a test server, which production
+        # (the start check in gunicorn's on_starting hook) rightly refuses.
+        "FORM_SERVICE_ENV": "development",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": str(workers),
         "GUNICORN_LOGLEVEL": "warning",

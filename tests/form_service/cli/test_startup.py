@@ -20,16 +20,19 @@ PASSPHRASE = "correct horse battery staple, twice over"  # noqa: S105 - a test k
 
 @pytest.fixture
 def intake_env(db_url: str, desk_public_key: str, tmp_path: Path) -> dict[str, str]:
-    """Return a working intake's environment on a migrated database."""
-    return settings_environment(make_settings(db_url, desk_public_key, instance_dir=tmp_path))
+    """Return a working development intake's environment on a migrated database."""
+    settings = make_settings(db_url, desk_public_key, instance_dir=tmp_path)
+    # SQLite and http cookies: production refuses those (test_production_refuses_*).
+    return {**settings_environment(settings), "FORM_SERVICE_ENV": "development"}
 
 
 @pytest.fixture
 def review_env(db_url: str, tmp_path: Path) -> dict[str, str]:
-    """Return a working desk's environment: a key file, its passphrase, the database."""
+    """Return a working development desk's environment: a key file, its passphrase, the database."""
     public_key, key_file = generate_key_pair(PASSPHRASE, INTERACTIVE)
     (tmp_path / "desk.key").write_bytes(key_file)
     return {
+        "FORM_SERVICE_ENV": "development",
         "FORM_SERVICE_DATABASE_URL": db_url,
         "FORM_SERVICE_REVIEW_SECRET_KEY": "review-secret-" + "r" * 32,
         "FORM_SERVICE_DESK_KEY_FILE": str(tmp_path / "desk.key"),
@@ -46,6 +49,20 @@ def refusal(app: str, env: dict[str, str], capsys: Any) -> str:
     line = capsys.readouterr().err
     assert line.count("\n") == 1 and line.startswith(f"form-service {app}: refusing to start: ")
     return line
+
+
+def gunicorn(app: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run gunicorn with the production settings file on `app` until it exits."""
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
+    return subprocess.run(
+        [*command, f"form_service.{app}:create_app()"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_a_usable_intake_and_desk_start(
@@ -109,20 +126,83 @@ def test_gunicorn_exits_4_before_any_worker_starts(
     intake_env: dict[str, str], tmp_path: Path
 ) -> None:
     env = intake_environment({**intake_env, "FORM_SERVICE_SECRET_KEY": ""}, free_port(), 1)
-    completed = subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "-c",
-            str(ROOT / "deploy" / "gunicorn.conf.py"),
-            "form_service.intake:create_app()",
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    completed = gunicorn("intake", env)
     assert completed.returncode == EXIT_UNUSABLE
     assert "form-service intake: refusing to start: " in completed.stderr
     assert "Booting worker" not in completed.stderr
+
+
+@pytest.fixture
+def production_env(migrated_postgres: str, desk_public_key: str, tmp_path: Path) -> dict[str, str]:
+    """Return the environment of an intake and a desk as production runs them, side by side."""
+    public_key, key_file = generate_key_pair(PASSPHRASE, INTERACTIVE)
+    (tmp_path / "desk.key").write_bytes(key_file)
+    (tmp_path / "passphrase").write_text(PASSPHRASE + "\n")
+    return {
+        "FORM_SERVICE_ENV": "production",
+        "FORM_SERVICE_DATABASE_URL": migrated_postgres,
+        "FORM_SERVICE_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/9",
+        "FORM_SERVICE_SECRET_KEY": "intake-secret-" + "s" * 32,
+        "FORM_SERVICE_RECEIPT_PEPPER": "intake-pepper-" + "p" * 32,
+        "FORM_SERVICE_REVIEW_SECRET_KEY": "review-secret-" + "r" * 32,
+        "FORM_SERVICE_DESK_PUBLIC_KEY": public_key,
+        "FORM_SERVICE_DESK_KEY_FILE": str(tmp_path / "desk.key"),
+        "FORM_SERVICE_DESK_PASSPHRASE_FILE": str(tmp_path / "passphrase"),
+    }
+
+
+def test_production_starts_with_its_settings(production_env: dict[str, str]) -> None:
+    check_or_exit("intake", production_env)
+    check_or_exit("review", production_env)
+
+
+PRODUCTION_REFUSALS = {
+    "cookie-not-secure": ({"FORM_SERVICE_COOKIE_SECURE": "false"}, "COOKIE_SECURE=false"),
+    "memory-storage": ({"FORM_SERVICE_RATELIMIT_STORAGE_URL": "memory://"}, "memory://"),
+    "sqlite": ({"FORM_SERVICE_DATABASE_URL": "sqlite:////tmp/never.sqlite3"}, "SQLite"),
+    "desk-secret-is-intake-secret": (
+        {"FORM_SERVICE_REVIEW_SECRET_KEY": "intake-secret-" + "s" * 32},
+        "the desk's secret key equals",
+    ),
+    "desk-secret-is-pepper": (
+        {"FORM_SERVICE_REVIEW_SECRET_KEY": "intake-pepper-" + "p" * 32},
+        "the desk's secret key equals",
+    ),
+}
+
+
+@pytest.mark.parametrize("app", ["intake", "review"])
+@pytest.mark.parametrize(
+    ("change", "reason"), PRODUCTION_REFUSALS.values(), ids=PRODUCTION_REFUSALS.keys()
+)
+def test_production_refuses_an_insecure_setting(
+    production_env: dict[str, str], capsys: Any, app: str, change: dict[str, str], reason: str
+) -> None:
+    assert reason in refusal(app, {**production_env, **change}, capsys)
+
+
+def test_production_refuses_a_desk_passphrase_from_the_environment(
+    production_env: dict[str, str], capsys: Any
+) -> None:
+    env = {**production_env, "FORM_SERVICE_DESK_PASSPHRASE": PASSPHRASE}
+    del env["FORM_SERVICE_DESK_PASSPHRASE_FILE"]
+    assert "FORM_SERVICE_DESK_PASSPHRASE_FILE" in refusal("review", env, capsys)
+
+
+def test_development_accepts_what_production_refuses(production_env: dict[str, str]) -> None:
+    env = {**production_env, "FORM_SERVICE_ENV": "development"}
+    env.update(FORM_SERVICE_COOKIE_SECURE="false", FORM_SERVICE_RATELIMIT_STORAGE_URL="memory://")
+    env["FORM_SERVICE_DESK_PASSPHRASE"] = PASSPHRASE
+    del env["FORM_SERVICE_DESK_PASSPHRASE_FILE"]
+    check_or_exit("intake", env)
+    check_or_exit("review", env)
+
+
+def test_gunicorn_refuses_memory_storage_in_production(
+    production_env: dict[str, str],
+) -> None:
+    env = intake_environment({}, free_port(), 1)
+    env.update(production_env, FORM_SERVICE_RATELIMIT_STORAGE_URL="memory://")
+    completed = gunicorn("review", env)
+    assert completed.returncode == EXIT_UNUSABLE
+    assert "form-service review: refusing to start: memory://" in completed.stderr
