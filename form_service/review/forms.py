@@ -277,6 +277,16 @@ def active_filters(form: FilterForm) -> dict[str, str]:
     }
 
 
+def filter_names(form: FilterForm) -> list[str]:
+    """Return the names of the filters in use, never their values: what the audit log keeps.
+
+    A search text or a label can name a source ("defector-source-X", a person's name); the
+    audit log outlives the tips and is read by every admin, so it records only which
+    filters narrowed an export.
+    """
+    return sorted(active_filters(form))
+
+
 def to_audit_query(form: AuditFilterForm) -> AuditQuery:
     """Return the audit log query the form describes (nothing when it does not validate)."""
     if not form.validate():

@@ -12,8 +12,8 @@ from form_service.review.forms import (
     AuditFilterForm,
     ExportForm,
     FilterForm,
-    active_filters,
     fill_choices,
+    filter_names,
     to_audit_query,
     to_filter,
 )
@@ -54,7 +54,7 @@ def export_tips() -> ResponseReturnValue:
         "export",
         format=fmt,
         tips=len(rows),
-        filters=active_filters(filter_form),
+        filters=filter_names(filter_form),
     )
     db().commit()
     body = export.to_csv(rows) if fmt == "csv" else export.to_json(rows)

@@ -12,7 +12,7 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from form_service.models import AuditEntry, StaffRole, TipStatus
+from form_service.models import AuditEntry, StaffRole, TipLabel, TipStatus
 from tests.form_service.factories import FIXED_MOMENT, make_staff, make_tip
 from tests.form_service.review.helpers import csrf_token, sign_in
 
@@ -61,11 +61,27 @@ def test_json_export_follows_the_filters_and_is_audited(
     assert [row["message"] for row in data] == ["keep me"]
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "export")).one()
     assert json.loads(entry.detail) == {
-        "filters": {"status": "triaged"},
+        "filters": ["status"],
         "format": "json",
         "tips": 1,
     }
     assert "keep me" not in entry.detail
+
+
+def test_an_exports_audit_entry_names_its_filters_never_their_values(
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
+) -> None:
+    tip = make_tip(db, desk_private_key, fields={"message": "Kim Chol-su was seen"})
+    db.add(TipLabel(tip_id=tip.tip_id, label="defector-source-X"))
+    db.commit()
+    as_admin(review_client, db, desk_private_key)
+    data = json.loads(
+        export(review_client, "json", search="Kim Chol-su", label="defector-source-X")
+    )
+    assert len(data) == 1
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "export")).one()
+    assert json.loads(entry.detail)["filters"] == ["label", "search"]
+    assert "Kim" not in entry.detail and "defector" not in entry.detail
 
 
 def test_export_is_post_only_and_admin_only(
