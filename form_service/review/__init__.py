@@ -98,10 +98,12 @@ def _register(app: Flask) -> None:
     """Attach the views, the guard, the headers and the error pages."""
     from form_service.review.views import (  # noqa: F401 - importing registers the routes
         RowIdConverter,
+        accounts,
         admin,
         auth,
         bp,
         bulk,
+        invitation,
         replies,
         tips,
     )

@@ -10,7 +10,13 @@ from flask_babel import gettext as _
 
 from form_service.frame import Alternate, frame_context
 from form_service.models import SessionStage, StaffRole
-from form_service.review.labels import CHANGE_LABELS, FIELD_LABELS, STATUS_LABELS, TOPIC_LABELS
+from form_service.review.labels import (
+    CHANGE_LABELS,
+    FIELD_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    TOPIC_LABELS,
+)
 from form_service.review.state import desk
 
 DESK_LANGUAGES = ("en", "ja")
@@ -60,6 +66,7 @@ def page_context() -> dict[str, Any]:
         topic_labels=TOPIC_LABELS,
         field_labels=FIELD_LABELS,
         change_labels=CHANGE_LABELS,
+        role_labels=ROLE_LABELS,
     )
     return context
 

@@ -14,7 +14,8 @@ from form_service.review.state import db, desk
 
 # The only endpoints a visitor without a complete sign-in may reach. Everything else,
 # including routes added later, redirects to sign-in: the guard denies by default.
-PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "review.set_language"})
+# The invitation page is the invitee's way in: its link carries a one-time enrolment code.
+PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "review.set_language", "review.accept_invitation"})
 # Reachable after the password, before the second factor.
 SECOND_FACTOR_ENDPOINTS = frozenset(
     {"review.enrol_second_factor", "review.verify_second_factor", "review.sign_out"}
@@ -27,6 +28,14 @@ ADMIN_ENDPOINTS = frozenset(
         "review.dashboard",
         "review.reply_templates",
         "review.delete_reply_template",
+        "review.list_accounts",
+        "review.invite_staff",
+        "review.show_account",
+        "review.change_role",
+        "review.disable_account",
+        "review.enable_account",
+        "review.end_account_sessions",
+        "review.reset_account_second_factor",
     }
 )
 TOKEN_KEY = "token"  # noqa: S105 - the session key name, not a secret

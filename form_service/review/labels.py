@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from form_service.models import TipChangeKind, TipStatus, TipTopic
+from form_service.models import StaffRole, TipChangeKind, TipStatus, TipTopic
 
 STATUS_LABELS = {
     TipStatus.NEW: _l("New"),
@@ -33,3 +33,4 @@ CHANGE_LABELS = {
     TipChangeKind.LABEL_REMOVED: _l("Label removed"),
     TipChangeKind.NOTE: _l("Note added"),
 }
+ROLE_LABELS = {StaffRole.ADMIN: _l("Administrator"), StaffRole.REVIEWER: _l("Reviewer")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 from flask import g
@@ -10,8 +11,9 @@ from nacl.public import PrivateKey
 from sqlalchemy.orm import Session
 
 from form_service.frame import AppState, current_state
-from form_service.models import Staff
+from form_service.models import Staff, StaffSession
 from form_service.review import deadlines
+from form_service.review.auth import sessions
 from form_service.review.auth.throttle import SignInThrottle
 from form_service.review.inbox import AsOf
 from form_service.review.search import SearchTexts
@@ -53,6 +55,18 @@ def as_of() -> AsOf:
         deadlines.Policy.from_settings(desk().settings),
         desk().clock.today(),
         db().get_bind().dialect.name,
+    )
+
+
+def staff_sessions(staff_id: int) -> list[StaffSession]:
+    """Return the live signed-in sessions of a staff member, on the desk's clock and timeouts."""
+    settings = desk().settings
+    return sessions.live_sessions(
+        db(),
+        staff_id,
+        idle=timedelta(minutes=settings.idle_minutes),
+        absolute=timedelta(hours=settings.absolute_hours),
+        now=desk().clock.now(),
     )
 
 

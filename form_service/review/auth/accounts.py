@@ -159,7 +159,7 @@ def open_secret(private_key: PrivateKey, sealed: bytes) -> str:
     return bytes(SealedBox(private_key).decrypt(sealed)).decode("ascii")
 
 
-def _code_hash(code: str) -> str:
+def code_hash(code: str) -> str:
     """Return the stored form of an enrolment code (spaces, hyphens and case ignored)."""
     canonical = "".join(code.split()).replace("-", "").upper()
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -174,7 +174,7 @@ def issue_enrolment_code(
     # 120 random bits in base32, in groups of four: easy to read out, never guessed.
     raw = base64.b32encode(secrets.token_bytes(15)).decode("ascii")
     code = "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-    staff.enrolment_code_hash = _code_hash(code)
+    staff.enrolment_code_hash = code_hash(code)
     staff.enrolment_code_expires_at = clock.now() + ENROLMENT_VALID
     staff.sealed_totp_secret = None  # A secret someone saw before this code is void too.
     audit.record(db, actor, "staff.enrolment_code", staff=staff.email)
@@ -195,7 +195,7 @@ def redeem_enrolment_code(db: Session, staff: Staff, code: str, now: datetime) -
     expected = staff.enrolment_code_hash
     if expected is None or not code_is_live(staff, now):
         return False
-    if not hmac.compare_digest(expected, _code_hash(code)):
+    if not hmac.compare_digest(expected, code_hash(code)):
         return False
     result = db.execute(
         update(Staff)

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from form_service.models import SessionStage, Staff, StaffSession
@@ -79,3 +79,24 @@ def end_session(db: Session, token: str | None) -> None:
 def end_all_sessions(db: Session, staff_id: int) -> None:
     """Delete every session of a staff member (account disabled, 2FA reset)."""
     db.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))
+
+
+def live_sessions(
+    db: Session, staff_id: int, idle: timedelta, absolute: timedelta, now: datetime
+) -> list[StaffSession]:
+    """Return a staff member's signed-in sessions that have not expired, newest first."""
+    records = db.scalars(
+        select(StaffSession)
+        .where(StaffSession.staff_id == staff_id, StaffSession.stage == SessionStage.SIGNED_IN)
+        .order_by(StaffSession.created_at.desc())
+    )
+    return [
+        record
+        for record in records
+        if now - _aware(record.last_seen_at) <= idle and now - _aware(record.created_at) <= absolute
+    ]
+
+
+def public_id(record: StaffSession) -> str:
+    """Return a name for a session that a page may show: not its key, nor its token."""
+    return hashlib.sha256(b"session-name:" + record.token_hash.encode("ascii")).hexdigest()[:16]

@@ -27,12 +27,12 @@ def _after_sign_in(next_path: str | None) -> ResponseReturnValue:
 
 def _start_again(message: str) -> ResponseReturnValue:
     """Send the visitor back to the password step with a message."""
-    _fresh_cookie()
+    fresh_cookie()
     flash(message, "error")
     return redirect(url_for("review.sign_in"))
 
 
-def _fresh_cookie(token: str | None = None) -> None:
+def fresh_cookie(token: str | None = None) -> None:
     """Empty the cookie (a new CSRF secret too), keep the chosen language, set the token."""
     language = session.get("lang")
     session.clear()
@@ -58,7 +58,7 @@ def sign_in() -> ResponseReturnValue:
             request.remote_addr or "",
         )
         if staff is not None:
-            _fresh_cookie(signin.start_half_session(db(), staff, desk().clock.now()))
+            fresh_cookie(signin.start_half_session(db(), staff, desk().clock.now()))
             step = "verify" if staff.totp_confirmed else "enrol"
             return redirect(url_for(f"review.{step}_second_factor", next=safe_next(form.next.data)))
     return render_template("review/sign_in.html", form=form, error=error), 200 if not error else 401
@@ -82,7 +82,7 @@ def _second_factor(staff: Staff, form: CodeForm, enrolled: bool) -> str | Respon
         now=now,
         language=str(get_locale() or DESK_LANGUAGES[0]),
     )
-    _fresh_cookie(token)
+    fresh_cookie(token)
     return _after_sign_in(form.next.data)
 
 
@@ -151,7 +151,7 @@ def verify_second_factor() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     """End the session on the server, so a copied cookie stops working too."""
     signin.sign_out(db(), g.staff, session.get(TOKEN_KEY))
-    _fresh_cookie()
+    fresh_cookie()
     return redirect(url_for("review.sign_in"))
 
 
