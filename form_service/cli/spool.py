@@ -25,6 +25,9 @@ def spool_flush() -> None:
     finally:
         engine.dispose()
     click.echo(f"Stored {flushed.records} spooled records.")
+    if flushed.refused:
+        folder = settings.spool_path / spooler.REFUSED
+        click.echo(f"Set aside {flushed.refused} files that are not records in {folder}.")
 
 
 @spool.command("run")
@@ -45,6 +48,10 @@ def spool_status() -> None:
     settings = load_settings(Settings)
     count = len(spooler.waiting(settings.spool_path))
     click.echo(f"{count} records wait in {settings.spool_path}.")
+    refused = len(spooler.refused(settings.spool_path))
+    if refused:
+        folder = settings.spool_path / spooler.REFUSED
+        click.echo(f"{refused} refused files wait for the operator in {folder}.")
 
 
 COMMANDS = [spool]

@@ -7,40 +7,31 @@ cookie; the browser gets a random session token, which opens nothing by itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import exc
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from form_service.intake.check_forms import DeleteReplyForm, FollowUpForm, LeaveForm, ReceiptForm
 from form_service.intake.checks import CheckSession
 from form_service.intake.followup import (
-    find_tip,
-    follow_up_record,
-    read_tip,
-    store_follow_up,
-    store_reply_deletion,
-    store_reply_key,
+    deletion_waits,
+    spool_follow_up,
+    spool_reply_deletion,
+    spool_reply_key,
 )
 from form_service.intake.limits import session_key
+from form_service.intake.lookup import find_tip, read_tip
 from form_service.intake.pages import current_language, render_page
+from form_service.intake.records import RECORD_ID, SpoolUnavailable
 from form_service.intake.state import intake_state
 from form_service.languages import find_language
 
 bp = Blueprint("check", __name__, url_prefix="/form/<lang>/check")
 COOKIE = "check_session"
 NOTICES = frozenset({"sent", "deleted"})
-# Until the spool takes these records, each is written at once through its store function.
-STORES: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
-    "reply_key": store_reply_key,
-    "follow_up": store_follow_up,
-    "reply_deleted": store_reply_deletion,
-}
 
 
 @bp.url_value_preprocessor
@@ -56,17 +47,6 @@ def pull_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
 def add_language(endpoint: str, values: dict[str, Any]) -> None:
     """Keep the page's language in the URLs it links to."""
     values.setdefault("lang", current_language().code)
-
-
-def keep(kind: str, payload: Mapping[str, Any]) -> bool:
-    """Write one record (the spool's store callback); False if the database is down."""
-    state = intake_state()
-    try:
-        with state.write_lock(), state.session_factory() as db, db.begin():
-            STORES[kind](db, payload)
-    except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError):
-        return False
-    return True
 
 
 def current_check() -> CheckSession | None:
@@ -95,13 +75,16 @@ def look_up() -> ResponseReturnValue:
         refused = show_lookup(ReceiptForm(formdata=None), notice="rate_limited", status=429)
         refused.headers["Retry-After"] = str(decision.retry_after)
         return refused
+    secrets = (state.settings.receipt_pepper, state.settings.secret_key)
     with state.engine.connect() as connection:
-        found = find_tip(connection, state.settings.receipt_pepper, form.receipt.data or "")
+        found = find_tip(connection, *secrets, form.receipt.data or "")
     if found is None:
         return show_lookup(ReceiptForm(formdata=None), notice="not_found")
-    if found.new_reply_key is not None and not keep("reply_key", found.new_reply_key):
+    try:
+        spool_reply_key(state.settings.spool_path, secrets[1], found, state.clock.today())
+    except SpoolUnavailable:
         return show_lookup(ReceiptForm(formdata=None), notice="unavailable", status=503)
-    token = state.check_sessions.open(found.tip_id, found.private_key)
+    token = state.check_sessions.open(found.receipt_hash, found.private_key)
     response = redirect(url_for("check.check_tip"), code=303)
     set_cookie(response, token)
     return response
@@ -109,7 +92,7 @@ def look_up() -> ResponseReturnValue:
 
 @bp.post("/more")
 def add_follow_up() -> ResponseReturnValue:
-    """Seal more information to the desk and add it to the tip."""
+    """Seal more information to the desk and spool it for the next batch."""
     found = current_check()
     if found is None:
         return ended()
@@ -117,31 +100,40 @@ def add_follow_up() -> ResponseReturnValue:
     if not form.validate():
         return show_tip(found, form, status=400)
     state = intake_state()
-    record = follow_up_record(
-        state.desk_public_key,
-        found.tip_id,
-        form.message.data,
-        form.clean_attachments,
-        state.clock.today(),
-    )
-    if not keep("follow_up", record):
+    try:
+        spool_follow_up(
+            state.settings.spool_path,
+            state.desk_public_key,
+            found.receipt_hash,
+            form.message.data,
+            form.clean_attachments,
+            state.clock.today(),
+        )
+    except SpoolUnavailable:
         return show_tip(found, form, notice="unavailable", status=503)
     return redirect(url_for("check.check_tip", notice="sent"), code=303)
 
 
 @bp.post("/delete")
 def delete_reply() -> ResponseReturnValue:
-    """Delete the tipster's copy of one reply of their tip."""
+    """Spool the deletion of the tipster's copy of one reply of their tip."""
     found = current_check()
     if found is None:
         return ended()
     form = DeleteReplyForm()
-    payload = {
-        "message_id": str(form.message_id.data or "")[:32],
-        "tip_id": found.tip_id,
-        "deleted_on": intake_state().clock.today().isoformat(),
-    }
-    if not form.validate() or not keep("reply_deleted", payload):
+    message_id = str(form.message_id.data or "")
+    state = intake_state()
+    if not (form.validate() and RECORD_ID.fullmatch(message_id)):
+        return show_tip(found, FollowUpForm(formdata=None), notice="unavailable", status=503)
+    try:
+        spool_reply_deletion(
+            state.settings.spool_path,
+            state.settings.secret_key,
+            found.receipt_hash,
+            message_id,
+            state.clock.today(),
+        )
+    except SpoolUnavailable:
         return show_tip(found, FollowUpForm(formdata=None), notice="unavailable", status=503)
     return redirect(url_for("check.check_tip", notice="deleted"), code=303)
 
@@ -191,15 +183,24 @@ def show_tip(
     found: CheckSession, form: FollowUpForm, *, notice: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     """Render a tip's status and conversation with the follow-up form."""
-    with intake_state().engine.connect() as connection:
-        tip = read_tip(connection, found.tip_id, found.private_key)
+    state = intake_state()
+    with state.engine.connect() as connection:
+        tip = read_tip(connection, found.receipt_hash, found.private_key)
     if tip is None:
         return ended()
+    # Deleted replies whose deletion waits for the next batch: shown as deleted already.
+    deleting = {
+        message.message_id
+        for message in tip.messages
+        if message.text is not None
+        and deletion_waits(state.settings.spool_path, state.settings.secret_key, message.message_id)
+    }
     return render_page(
         "intake/check_tip.html",
         _("Your tip"),
         status=status,
         tip=tip,
+        deleting=deleting,
         form=form,
         notice=notice if notice in NOTICES | {"unavailable"} else None,
     )

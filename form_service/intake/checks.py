@@ -1,8 +1,9 @@
 """Short server-side sessions after a lookup, and the lookup's limits.
 
 A session lives 15 minutes after its last use. The browser holds only a random token; the
-store holds, under a hash of that token, the tip id and reply key encrypted with a key derived
-from the token, so neither the store (memory or Redis) nor a copy of it opens any reply.
+store holds, under a hash of that token, the tip's receipt hash and reply key encrypted with a
+key derived from the token, so neither the store (memory or Redis) nor a copy of it opens any
+reply.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ IDLE = dt.timedelta(minutes=15)
 class CheckSession:
     """What a session after a lookup knows: which tip and the key that opens its replies."""
 
-    tip_id: int
+    # The tip's receipt hash: the one way the intake may name a tip (privileges.py).
+    receipt_hash: bytes
     private_key: bytes
 
 
@@ -102,10 +104,10 @@ class CheckSessions:
         self._store = store
         self._idle = idle
 
-    def open(self, tip_id: int, private_key: bytes) -> str:
+    def open(self, receipt_hash: bytes, private_key: bytes) -> str:
         """Start a session for a tip and return the token for the browser."""
         token = secrets.token_urlsafe(32)
-        plain = json.dumps({"tip_id": tip_id, "key": private_key.hex()}).encode("ascii")
+        plain = json.dumps({"hash": receipt_hash.hex(), "key": private_key.hex()}).encode("ascii")
         self._store.put(
             _store_key(token), bytes(SecretBox(_box_key(token)).encrypt(plain)), self._idle
         )
@@ -120,9 +122,9 @@ class CheckSessions:
             return None
         try:
             data = json.loads(SecretBox(_box_key(token)).decrypt(sealed))
-        except (CryptoError, ValueError):
-            return None
-        return CheckSession(tip_id=int(data["tip_id"]), private_key=bytes.fromhex(data["key"]))
+            return CheckSession(bytes.fromhex(data["hash"]), bytes.fromhex(data["key"]))
+        except (CryptoError, ValueError, KeyError, TypeError):
+            return None  # not a session of this version: the tipster types the code again
 
     def end(self, token: str | None) -> None:
         """End the session behind a token (the Leave button)."""

@@ -1,232 +1,173 @@
-"""The tipster's side of a conversation: find a tip by its code, read replies, add more.
+"""The tipster's side of a conversation, written: a reply key, a follow-up, a reply deleted.
 
-The writes here are the `store` callbacks of records the intake spools (a reply key for a
-tip sent before reply keys existed, a follow-up, the deletion of a read reply): each takes
-a session and a JSON-ready payload whose sealed parts are base64, and is idempotent.
+Like a tip, none of these reaches the database while the tipster waits (records.py says why):
+the request spools a record, and the next batch stores it through the kind's store function
+below, inside the batch's one transaction. Each record names its tip by the receipt hash,
+never the tip id, and each store is idempotent (a batch run again stores nothing twice) and
+stores nothing for a tip that is gone (deleted by the desk before the batch). The tipster is
+told that what they sent appears after the next batch.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
-from nacl.exceptions import CryptoError
-from nacl.public import PrivateKey, PublicKey
-from sqlalchemy import Connection, func, insert, select, update
+from nacl.public import PublicKey
+from sqlalchemy import Date, LargeBinary, bindparam, insert, text
 from sqlalchemy.orm import Session
 
-from form_service.crypto import PlainAttachment, normalize_receipt_code, receipt_hash, seal_tip
-from form_service.models import (
-    MessageAttachment,
-    MessageDirection,
-    Tip,
-    TipMessage,
-    TipReplyKey,
-    TipStatus,
-)
-from form_service.replykeys import REPLY_SALT_BYTES, derive_reply_private_key, open_for_tipster
+from form_service.crypto import PlainAttachment, seal_tip
+from form_service.intake import records
+from form_service.intake.lookup import FoundTip
+from form_service.intake.submit import derive
+from form_service.models import MessageAttachment
 
-# Looked up in place of a malformed code, so every lookup does the same work.
-_STAND_IN_CODE = "0" * 25
+REPLY_KEY, FOLLOW_UP, REPLY_DELETED = "reply_key", "follow_up", "reply_deleted"
 
 
-class PublicStatus(StrEnum):
-    """What a tipster is told about their tip: never the desk's internal states."""
-
-    RECEIVED = "received"
-    IN_REVIEW = "in_review"
-    CLOSED = "closed"
-
-
-def public_status(status: TipStatus) -> PublicStatus:
-    """Map the desk's workflow state to the three states a tipster sees."""
-    if status == TipStatus.NEW:
-        return PublicStatus.RECEIVED
-    if status == TipStatus.CLOSED:
-        return PublicStatus.CLOSED
-    return PublicStatus.IN_REVIEW
+def spool_reply_key(spool_dir: Path, secret: str, found: FoundTip, today: dt.date) -> None:
+    """Spool the first reply key of a tip found without one (once, however often looked up)."""
+    if found.new_reply_key is None:
+        return
+    record_id = derive(secret, REPLY_KEY, found.receipt_hash.hex())[:16].hex()
+    if records.spool_has(spool_dir, record_id):
+        return
+    payload = {
+        "receipt_hash": records.encode_bytes(found.receipt_hash),
+        "salt": records.encode_bytes(found.new_reply_key.salt),
+        "public_key": records.encode_bytes(found.new_reply_key.public_key),
+    }
+    records.spool_on(spool_dir, REPLY_KEY, record_id, payload, today)
 
 
-@dataclass(frozen=True)
-class FoundTip:
-    """A tip found by its code: its id and the reply key the code opens."""
-
-    tip_id: int
-    private_key: bytes
-    # Set when the tip had no reply key yet: the record that stores one.
-    new_reply_key: Mapping[str, Any] | None = None
-
-
-def find_tip(connection: Connection, pepper: str, typed: str) -> FoundTip | None:
-    """Find a tip by a typed code with the same work for a good, unknown or malformed one."""
-    digits = normalize_receipt_code(typed)
-    code = digits or _STAND_IN_CODE
-    row = connection.execute(
-        select(Tip.tip_id, TipReplyKey.salt)
-        .outerjoin(TipReplyKey, TipReplyKey.tip_id == Tip.tip_id)
-        .where(Tip.receipt_hash == receipt_hash(pepper, code))
-    ).one_or_none()
-    stored_salt = row.salt if row is not None else None
-    salt = stored_salt or secrets.token_bytes(REPLY_SALT_BYTES)
-    # Derived whether or not the tip exists, so a miss takes as long as a hit.
-    private_key = derive_reply_private_key(code, salt)
-    if digits is None or row is None:
-        return None
-    new_key = None
-    if stored_salt is None:
-        new_key = {
-            "tip_id": row.tip_id,
-            "salt": _b64(salt),
-            "public_key": _b64(bytes(private_key.public_key)),
-        }
-    return FoundTip(tip_id=row.tip_id, private_key=bytes(private_key), new_reply_key=new_key)
-
-
-@dataclass(frozen=True)
-class PublicMessage:
-    """One message as the tipster sees it: a reply's text, or only the day of a follow-up."""
-
-    message_id: str
-    direction: MessageDirection
-    sent_on: dt.date
-    text: str | None
-    deleted: bool
-
-
-@dataclass(frozen=True)
-class PublicTip:
-    """What the check page shows: the public status, the day sent, the conversation."""
-
-    status: PublicStatus
-    received_on: dt.date
-    messages: tuple[PublicMessage, ...]
-
-
-def read_tip(connection: Connection, tip_id: int, private_key: bytes) -> PublicTip | None:
-    """Read a tip's public status and its conversation, opening replies with the reply key."""
-    tip = connection.execute(
-        select(Tip.status, Tip.received_on).where(Tip.tip_id == tip_id)
-    ).one_or_none()
-    if tip is None:
-        return None
-    key = PrivateKey(private_key)
-    rows = connection.execute(
-        select(
-            TipMessage.message_id,
-            TipMessage.direction,
-            TipMessage.sent_on,
-            TipMessage.tipster_ciphertext,
-            TipMessage.deleted_on,
-        )
-        .where(TipMessage.tip_id == tip_id)
-        .order_by(TipMessage.sent_on, TipMessage.sequence)
-    )
-    messages = tuple(
-        PublicMessage(
-            message_id=row.message_id,
-            direction=MessageDirection(row.direction),
-            sent_on=row.sent_on,
-            text=_open_reply(key, row.tipster_ciphertext),
-            deleted=row.deleted_on is not None,
-        )
-        for row in rows
-    )
-    return PublicTip(public_status(TipStatus(tip.status)), tip.received_on, messages)
-
-
-def _open_reply(key: PrivateKey, sealed: bytes | None) -> str | None:
-    """Open a reply's tipster copy, or None for a follow-up or a deleted reply."""
-    if sealed is None:
-        return None
-    try:
-        return open_for_tipster(key, sealed)
-    except CryptoError:
-        return None  # sealed to an earlier key of this tip: it cannot be shown
-
-
-def follow_up_record(
+def spool_follow_up(
+    spool_dir: Path,
     public_key: PublicKey,
-    tip_id: int,
+    hashed: bytes,
     text: str,
     attachments: Sequence[PlainAttachment],
     today: dt.date,
-) -> dict[str, Any]:
-    """Seal a follow-up to the desk exactly like a first tip and return its record."""
+) -> str:
+    """Seal a follow-up to the desk exactly like a first tip, spool it, return its id."""
     sealed = seal_tip(public_key, {"message": text}, attachments)
-    return {
-        "message_id": secrets.token_hex(16),
-        "tip_id": tip_id,
+    message_id = secrets.token_hex(16)
+    payload = {
+        "receipt_hash": records.encode_bytes(hashed),
+        "message_id": message_id,
         "sent_on": today.isoformat(),
-        "sealed_key": _b64(sealed.sealed_key),
-        "ciphertext": _b64(sealed.ciphertext),
-        "attachments": [_b64(item) for item in sealed.attachments],
+        "sealed_key": records.encode_bytes(sealed.sealed_key),
+        "ciphertext": records.encode_bytes(sealed.ciphertext),
+        "attachments": [records.encode_bytes(item) for item in sealed.attachments],
     }
+    records.spool_on(spool_dir, FOLLOW_UP, message_id, payload, today)
+    return message_id
+
+
+def deletion_id(secret: str, message_id: str) -> str:
+    """Return the record id of a reply's deletion: one per reply, however often asked."""
+    return derive(secret, REPLY_DELETED, message_id)[:16].hex()
+
+
+def spool_reply_deletion(
+    spool_dir: Path, secret: str, hashed: bytes, message_id: str, today: dt.date
+) -> None:
+    """Spool the deletion of the tipster's copy of one reply of their tip."""
+    payload = {
+        "receipt_hash": records.encode_bytes(hashed),
+        "message_id": message_id,
+        "deleted_on": today.isoformat(),
+    }
+    records.spool_on(spool_dir, REPLY_DELETED, deletion_id(secret, message_id), payload, today)
+
+
+def deletion_waits(spool_dir: Path, secret: str, message_id: str) -> bool:
+    """Tell whether a reply's deletion waits for the next batch (its text is then hidden)."""
+    return records.spool_has(spool_dir, deletion_id(secret, message_id))
+
+
+STORE_REPLY_KEY = text(
+    "INSERT INTO tip_reply_keys (tip_id, salt, public_key) "
+    "SELECT t.tip_id, :salt, :public_key FROM tips t WHERE t.receipt_hash = :receipt_hash "
+    "ON CONFLICT DO NOTHING"
+).bindparams(*(bindparam(name, type_=LargeBinary) for name in ("salt", "public_key")))
+STORE_FOLLOW_UP = text(
+    "INSERT INTO tip_messages (message_id, tip_id, direction, sent_on, sequence, sealed_key, "
+    "ciphertext, seen_by_desk) "
+    "SELECT :message_id, t.tip_id, 'to_desk', :sent_on, "
+    "(SELECT coalesce(max(m.sequence), 0) + 1 FROM tip_messages m WHERE m.tip_id = t.tip_id), "
+    ":sealed_key, :ciphertext, false FROM tips t WHERE t.receipt_hash = :receipt_hash "
+    "ON CONFLICT DO NOTHING RETURNING message_id"
+).bindparams(
+    bindparam("sent_on", type_=Date),
+    *(bindparam(name, type_=LargeBinary) for name in ("sealed_key", "ciphertext")),
+)
+STORE_REPLY_DELETION = text(
+    "UPDATE tip_messages SET tipster_ciphertext = NULL, deleted_on = :deleted_on "
+    "WHERE message_id = :message_id AND direction = 'to_tipster' AND deleted_on IS NULL "
+    "AND tip_id = (SELECT t.tip_id FROM tips t WHERE t.receipt_hash = :receipt_hash)"
+).bindparams(bindparam("deleted_on", type_=Date))
 
 
 def store_reply_key(session: Session, payload: Mapping[str, Any]) -> None:
     """Store a tip's first reply key; a tip that has one already keeps it."""
-    tip_id = int(payload["tip_id"])
-    if session.get(TipReplyKey, tip_id) is not None:
-        return
     session.execute(
-        insert(TipReplyKey).values(
-            tip_id=tip_id,
-            salt=_unb64(payload["salt"]),
-            public_key=_unb64(payload["public_key"]),
-        )
+        STORE_REPLY_KEY,
+        {
+            "receipt_hash": records.decode_bytes(payload["receipt_hash"]),
+            "salt": records.decode_bytes(payload["salt"]),
+            "public_key": records.decode_bytes(payload["public_key"]),
+        },
     )
 
 
 def store_follow_up(session: Session, payload: Mapping[str, Any]) -> None:
-    """Store a follow-up and its files after the tip's last message (skipped if stored)."""
-    message_id = str(payload["message_id"])
-    if session.get(TipMessage, message_id) is not None:
-        return
-    tip_id = int(payload["tip_id"])
-    last = session.scalar(select(func.max(TipMessage.sequence)).where(TipMessage.tip_id == tip_id))
-    session.execute(
-        insert(TipMessage).values(
-            message_id=message_id,
-            tip_id=tip_id,
-            direction=MessageDirection.TO_DESK,
-            sent_on=dt.date.fromisoformat(payload["sent_on"]),
-            sequence=(last or 0) + 1,
-            sealed_key=_unb64(payload["sealed_key"]),
-            ciphertext=_unb64(payload["ciphertext"]),
-            seen_by_desk=False,
+    """Store a follow-up after the tip's last message, and its files (skipped if stored)."""
+    added = session.execute(
+        STORE_FOLLOW_UP,
+        {
+            "receipt_hash": records.decode_bytes(payload["receipt_hash"]),
+            "message_id": str(payload["message_id"]),
+            "sent_on": dt.date.fromisoformat(payload["sent_on"]),
+            "sealed_key": records.decode_bytes(payload["sealed_key"]),
+            "ciphertext": records.decode_bytes(payload["ciphertext"]),
+        },
+    ).scalar()
+    files = [records.decode_bytes(item) for item in payload["attachments"]]
+    if added is not None and files:
+        session.execute(
+            insert(MessageAttachment), [{"message_id": added, "ciphertext": f} for f in files]
         )
-    )
-    files = [
-        {"message_id": message_id, "ciphertext": _unb64(item)} for item in payload["attachments"]
-    ]
-    if files:
-        session.execute(insert(MessageAttachment), files)
 
 
 def store_reply_deletion(session: Session, payload: Mapping[str, Any]) -> None:
     """Erase the tipster's copy of one reply of their tip and note the day it was done."""
     session.execute(
-        update(TipMessage)
-        .where(
-            TipMessage.message_id == str(payload["message_id"]),
-            TipMessage.tip_id == int(payload["tip_id"]),
-            TipMessage.direction == MessageDirection.TO_TIPSTER,
-            TipMessage.deleted_on.is_(None),
-        )
-        .values(tipster_ciphertext=None, deleted_on=dt.date.fromisoformat(payload["deleted_on"]))
+        STORE_REPLY_DELETION,
+        {
+            "receipt_hash": records.decode_bytes(payload["receipt_hash"]),
+            "message_id": str(payload["message_id"]),
+            "deleted_on": dt.date.fromisoformat(payload["deleted_on"]),
+        },
     )
 
 
-def _b64(data: bytes) -> str:
-    """Encode bytes for a JSON record."""
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    """Decode bytes from a JSON record."""
-    return base64.b64decode(text, validate=True)
+for _kind in (
+    records.RecordKind(
+        REPLY_KEY, store_reply_key, frozenset({"receipt_hash", "salt", "public_key"})
+    ),
+    records.RecordKind(
+        FOLLOW_UP,
+        store_follow_up,
+        frozenset(
+            {"receipt_hash", "message_id", "sent_on", "sealed_key", "ciphertext", "attachments"}
+        ),
+    ),
+    records.RecordKind(
+        REPLY_DELETED, store_reply_deletion, frozenset({"receipt_hash", "message_id", "deleted_on"})
+    ),
+):
+    records.register(_kind)

@@ -33,10 +33,6 @@ NONCE = re.compile(r"[0-9a-f]{32}")
 TIP_ID_ATTEMPTS = 8
 
 
-class SpoolUnavailable(RuntimeError):
-    """The tip could not be written durably; the tipster should try again later."""
-
-
 @dataclass(frozen=True)
 class NewTip:
     """What a tipster sent, checked and cleaned, still in memory only."""
@@ -91,11 +87,7 @@ def spool_tip(
         "reply_salt": records.encode_bytes(reply_key.salt),
         "reply_public_key": records.encode_bytes(reply_key.public_key),
     }
-    day_start = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC).timestamp()
-    try:
-        records.spool_put(spool_dir, "tip", record_id, payload, day_start)
-    except OSError as error:
-        raise SpoolUnavailable(type(error).__name__) from error
+    records.spool_on(spool_dir, "tip", record_id, payload, today)
     return code
 
 
@@ -150,4 +142,17 @@ def store_tip_record(session: Session, payload: Mapping[str, Any]) -> None:
 TIPS = Tip.metadata.tables["tips"]
 ATTACHMENTS = Attachment.metadata.tables["attachments"]
 REPLY_KEYS = TipReplyKey.metadata.tables["tip_reply_keys"]
-records.register(records.RecordKind("tip", store_tip_record))
+TIP_FIELDS = frozenset(
+    {
+        "received_on",
+        "language",
+        "topic",
+        "sealed_key",
+        "ciphertext",
+        "receipt_hash",
+        "attachments",
+        "reply_salt",
+        "reply_public_key",
+    }
+)
+records.register(records.RecordKind("tip", store_tip_record, TIP_FIELDS))

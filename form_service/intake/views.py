@@ -17,9 +17,10 @@ from form_service.intake.formparser import MalformedForm
 from form_service.intake.forms import TipForm
 from form_service.intake.limits import Decision, session_key
 from form_service.intake.pages import current_language, render_cached, render_page
+from form_service.intake.records import SpoolUnavailable
 from form_service.intake.salvage import salvage_text_fields
 from form_service.intake.state import intake_state
-from form_service.intake.submit import SpoolUnavailable, new_nonce, spool_tip
+from form_service.intake.submit import new_nonce, spool_tip
 from form_service.languages import find_language
 
 log = logging.getLogger(__name__)

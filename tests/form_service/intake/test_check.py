@@ -19,6 +19,7 @@ from form_service.clock import FixedClock
 from form_service.crypto import open_tip, seal_tip
 from form_service.db import make_engine
 from form_service.frame import STATE_KEY
+from form_service.intake import spool
 from form_service.models import MessageAttachment, Tip, TipMessage, TipReplyKey
 from form_service.replykeys import derive_reply_private_key, open_for_tipster
 from form_service.settings import IntakeSettings
@@ -28,6 +29,7 @@ from tests.form_service.intake.helpers import (
     multipart,
     post_tip,
     receipt_code,
+    run_batch,
     stored_tips,
 )
 
@@ -57,12 +59,37 @@ def look_up(client: Any, code: str, lang: str = "en") -> Any:
 def rows(settings: IntakeSettings, model: Any) -> list[Any]:
     """Return every row of a table (after the next batch stored the spooled records)."""
     stored_tips(settings)
+    return unbatched_rows(settings, model)
+
+
+def unbatched_rows(settings: IntakeSettings, model: Any) -> list[Any]:
+    """Return every row of a table as it is before the next batch."""
     engine = make_engine(settings)
     try:
         with Session(engine) as db:
             return list(db.scalars(select(model)))
     finally:
         engine.dispose()
+
+
+def store_old_tip(settings: IntakeSettings, key: PrivateKey, code: str) -> None:
+    """Store a tip as it was sent before reply keys existed (a 20-digit code, no key)."""
+    digest = hmac.new(settings.receipt_pepper.encode(), code.replace(" ", "").encode(), "sha256")
+    sealed = seal_tip(key.public_key, {"message": "old"}, [])
+    engine = make_engine(settings)
+    with Session(engine) as db:
+        db.add(
+            Tip(
+                received_on=dt.date(2025, 1, 1),
+                language="en",
+                topic="other",
+                sealed_key=sealed.sealed_key,
+                ciphertext=sealed.ciphertext,
+                receipt_hash=digest.digest(),
+            )
+        )
+        db.commit()
+    engine.dispose()
 
 
 def test_the_round_trip_reply_follow_up_file_and_deletion(
@@ -82,7 +109,14 @@ def test_the_round_trip_reply_follow_up_file_and_deletion(
     body, content_type = multipart(data)
     sent = client.post(CHECK + "more", data=body, content_type=content_type)
     assert sent.status_code == 303
+    # Before the batch: spooled, not stored, and the tipster is told when it will show.
     page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "It will be listed below after our next batch" in page
+    assert "Your message, sent on" not in page
+    assert [m.direction for m in unbatched_rows(settings, TipMessage)] == ["to_tipster"]
+    assert len(spool.waiting(settings.spool_path)) == 1
+    run_batch(client.application)
+    page = client.get(CHECK).get_data(as_text=True)
     assert "Your message, sent on" in page
     assert "MARKER-MORE" not in page  # sealed to the desk: the intake cannot show it back
 
@@ -98,32 +132,25 @@ def test_the_round_trip_reply_follow_up_file_and_deletion(
         CHECK + "delete", data={"csrf_token": token, "message_id": reply.message_id}
     )
     assert deleted.status_code == 303
+    # Before the batch: the text is hidden at once, and still stored until the batch.
     page = client.get(deleted.headers["Location"]).get_data(as_text=True)
+    assert "MARKER-REPLY" not in page
+    assert "It will be erased from our server at our next batch." in page
+    [reply] = [m for m in unbatched_rows(settings, TipMessage) if m.direction == "to_tipster"]
+    assert reply.tipster_ciphertext is not None
+    run_batch(client.application)
+    page = client.get(CHECK).get_data(as_text=True)
     assert "MARKER-REPLY" not in page and "You deleted this reply." in page
+    assert "It will be erased" not in page
     [reply] = [m for m in rows(settings, TipMessage) if m.direction == "to_tipster"]
-    assert reply.tipster_ciphertext is None and reply.deleted_on is not None
+    assert reply.tipster_ciphertext is None and reply.deleted_on == dt.date(2026, 5, 13)
 
 
 def test_an_old_twenty_digit_receipt_opens_its_tip_and_gets_a_reply_key(
     client: Any, settings: IntakeSettings, desk_private_key: PrivateKey
 ) -> None:
     code = "1234 5678 9012 3456 7890"
-    digest = hmac.new(settings.receipt_pepper.encode(), code.replace(" ", "").encode(), "sha256")
-    sealed = seal_tip(desk_private_key.public_key, {"message": "old"}, [])
-    engine = make_engine(settings)
-    with Session(engine) as db:
-        db.add(
-            Tip(
-                received_on=dt.date(2025, 1, 1),
-                language="en",
-                topic="other",
-                sealed_key=sealed.sealed_key,
-                ciphertext=sealed.ciphertext,
-                receipt_hash=digest.digest(),
-            )
-        )
-        db.commit()
-    engine.dispose()
+    store_old_tip(settings, desk_private_key, code)
     assert rows(settings, TipReplyKey) == []
     assert look_up(client, code).status_code == 303
     assert len(rows(settings, TipReplyKey)) == 1

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from form_service.models import AuditEntry, ReplyTemplate, StaffRole, Tip, TipMessage
 from tests.form_service.factories import make_staff, make_tip
-from tests.form_service.intake.helpers import TOKEN_PATTERN, multipart, post_tip, receipt_code
+from tests.form_service.intake.helpers import (
+    TOKEN_PATTERN,
+    multipart,
+    post_tip,
+    receipt_code,
+    run_batch,
+)
 from tests.form_service.review.helpers import csrf_token, sign_in
 
 CHECK = "/form/ko/check/"
@@ -39,6 +45,7 @@ def test_the_whole_conversation_from_both_sides(
     }
     body, content_type = multipart(fields)
     assert client.post(CHECK + "more", data=body, content_type=content_type).status_code == 303
+    run_batch(client.application)  # the follow-up was spooled: the next batch stores it
 
     # The desk sees the tip marked, counted, and filterable (the dashboard is for admins).
     sign_in(review_client, db, make_staff(db, desk_private_key, "a@example.org", StaffRole.ADMIN))
@@ -78,6 +85,7 @@ def test_the_whole_conversation_from_both_sides(
         CHECK + "delete", data={"csrf_token": tipster_token(client), "message_id": reply.message_id}
     )
     assert "MARKER-REPLY" not in client.get(CHECK).get_data(as_text=True)
+    run_batch(client.application)  # the deletion too
     page = review_client.get(f"/tips/{tip_id}").get_data(as_text=True)
     assert "The tipster deleted their copy on" in page
     assert "MARKER-REPLY 질문" in page  # the desk's own copy stays
