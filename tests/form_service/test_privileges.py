@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,10 @@ from sqlalchemy import create_engine, exc, text
 from sqlalchemy.engine import make_url
 
 from form_service import privileges
+from form_service.crypto import receipt_hash
+from form_service.intake import create_app, spool
+from tests.form_service.factories import make_settings
+from tests.form_service.intake.helpers import TYPED, post_tip, receipt_code
 
 
 @pytest.fixture
@@ -96,3 +102,24 @@ def test_the_desk_can_read_tips_and_add_audit_entries(roles: dict[str, Any]) -> 
     with roles["desk"].begin() as connection:
         connection.execute(text("SELECT count(*) FROM tips"))
         connection.execute(text("SELECT count(*) FROM audit_entries"))
+
+
+def test_the_batch_stores_a_spooled_tip_with_the_intake_role_only(
+    roles: dict[str, Any], migrated_postgres: str, desk_public_key: str, tmp_path: Path
+) -> None:
+    settings = make_settings(migrated_postgres, desk_public_key, instance_dir=tmp_path)
+    client = create_app(settings).test_client()
+    response = post_tip(
+        client, flush=False, **TYPED, attachments=[(io.BytesIO(b"notes"), "a.txt", "text/plain")]
+    )
+    assert response.status_code == 200
+    # The Compose `spool` service connects as the intake: INSERT only, no SELECT.
+    assert spool.flush(settings.spool_path, roles["intake"]).records == 1
+    assert spool.waiting(settings.spool_path) == []
+    code = receipt_code(response)
+    with roles["intake"].connect() as connection:
+        status = connection.execute(
+            text("SELECT intake_tip_status(:hash)"),
+            {"hash": receipt_hash(settings.receipt_pepper, code)},
+        ).scalar()
+    assert status == "new"
