@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from form_service.settings import Settings
+from form_service.settings import ReviewSettings, Settings
 
 # What every SQLite connection must run with: WAL with synchronous=FULL survives
 # power loss, and foreign keys are off by default in SQLite.
@@ -110,6 +110,14 @@ def sqlite_file(database_url: str) -> Path | None:
     return Path(database_url.split(":///", 1)[1])
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Create the session factory used by one app."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, settings: Settings | None = None) -> sessionmaker[Session]:
+    """Create the session factory used by one app; the desk's sessions carry the audit key."""
+    info = session_info(settings) if settings is not None else {}
+    return sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+def session_info(settings: Settings) -> dict[str, object]:
+    """Return what every session of these settings carries: the audit key, for the desk."""
+    key = settings.read_audit_key() if isinstance(settings, ReviewSettings) else None
+    # The name form_service.review.audit.AUDIT_KEY reads (the core never imports the desk).
+    return {"audit_key": key} if key is not None else {}

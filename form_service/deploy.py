@@ -96,6 +96,8 @@ def init_deployment(plan: Plan) -> Report:
         for role, (_, file) in ROLES.items()
     }
     public_key = _desk_key(plan, report)
+    # The audit chain's HMAC key: read by the desk, never by the database (docs/security.md).
+    _file(report, plan.secrets / "audit-key", lambda: secrets.token_urlsafe(48).encode(), APP_UID)
     urls = {app: _database_url(role, passwords[role]) for app, role in APP_ROLES.items()}
     intake = {
         "FORM_SERVICE_SECRET_KEY": secrets.token_urlsafe(48),

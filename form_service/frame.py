@@ -52,7 +52,7 @@ def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     """Create the engine, check its SQLite pragmas (no connection stays open) and a factory."""
     engine = make_engine(settings)
     check_engine(engine)
-    return engine, make_session_factory(engine)
+    return engine, make_session_factory(engine, settings)
 
 
 def install_state(app: Flask, state: AppState) -> None:

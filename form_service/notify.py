@@ -119,6 +119,11 @@ class DeliveryError(Exception):
 
 def send(settings: ReviewSettings, today: date) -> None:
     """Deliver the message to every recipient over one connection; raise DeliveryError."""
+    deliver(settings, lambda recipient: build_message(settings, recipient, today))
+
+
+def deliver(settings: ReviewSettings, message_for: Callable[[str], EmailMessage]) -> None:
+    """Send each recipient its message over one connection; raise DeliveryError."""
     delivered = 0
     try:
         with _connect(settings) as connection:
@@ -126,7 +131,7 @@ def send(settings: ReviewSettings, today: date) -> None:
             if settings.notify_smtp_user and password is not None:
                 connection.login(settings.notify_smtp_user, password)
             for recipient in settings.notify_recipients:
-                connection.send_message(build_message(settings, recipient, today))
+                connection.send_message(message_for(recipient))
                 delivered += 1
     except (OSError, smtplib.SMTPException) as error:
         raise DeliveryError(error, delivered) from None

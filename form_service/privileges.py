@@ -3,8 +3,9 @@
 The migration role (`owner`) owns every table, trigger and function. The apps connect as
 roles of their own, granted only what this table says, so a compromised intake can add a tip
 but cannot read one, nor touch staff, sessions, audit, labels or notes; and the desk can add
-audit entries but never change, delete or truncate them, nor alter a trigger (only a table's
-owner can). `form-service db roles` applies it (idempotent). SQLite has no roles: it is the
+audit entries but never change, delete or truncate them, nor add an anchor that would let
+old entries go, nor alter a trigger (only a table's owner can). `form-service db roles`
+applies it (idempotent). SQLite has no roles: it is the
 single-user development default only.
 
 The intake looks up one tip by its receipt hash only through narrow SECURITY DEFINER
@@ -44,6 +45,8 @@ GRANTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "staff_sessions": READ_WRITE,
         # Append-only: never UPDATE, DELETE or TRUNCATE.
         "audit_entries": ("SELECT", "INSERT"),
+        # Read to verify from; only the owner prunes (`form-service audit prune`).
+        "audit_anchors": ("SELECT",),
     },
 }
 

@@ -311,6 +311,12 @@ class ReviewSettings(Settings):
     notify_recipients: tuple[str, ...] = ()
     notify_period_days: int = 1
     notify_mode: str = "always"
+    # The key of the audit chain's HMACs: a file the database never holds (docs/security.md).
+    audit_key_file: Path | None = None
+    # Days audit entries are kept before `form-service audit prune` anchors and deletes them.
+    audit_retention_days: int = 730
+    # Where `form-service audit checkpoint` sends the head: file:/path, syslog[://host:port], email.
+    audit_checkpoint_to: str | None = None
 
     VARIABLES: ClassVar[tuple[Variable, ...]] = (
         Variable("REVIEW_SECRET_KEY", "secret_key", _to_secret, required=True),
@@ -334,6 +340,9 @@ class ReviewSettings(Settings):
         Variable("NOTIFY_RECIPIENTS", "notify_recipients", _to_list),
         Variable("NOTIFY_PERIOD_DAYS", "notify_period_days", _to_int),
         Variable("NOTIFY_MODE", "notify_mode", _to_str),
+        Variable("AUDIT_KEY_FILE", "audit_key_file", _to_path),
+        Variable("AUDIT_RETENTION_DAYS", "audit_retention_days", _to_int),
+        Variable("AUDIT_CHECKPOINT_TO", "audit_checkpoint_to", _to_str),
     )
 
     def problems(self) -> list[str]:
@@ -356,6 +365,13 @@ class ReviewSettings(Settings):
         if not 1 <= self.acknowledge_days <= 366 or not 1 <= self.feedback_months <= 24:
             problems.append(
                 f"{PREFIX}ACKNOWLEDGE_DAYS must be 1 to 366 and {PREFIX}FEEDBACK_MONTHS 1 to 24"
+            )
+        if self.audit_retention_days < 30:
+            problems.append(f"{PREFIX}AUDIT_RETENTION_DAYS must be at least 30")
+        target = self.audit_checkpoint_to
+        if target and not target.startswith(("file:/", "syslog", "email")):
+            problems.append(
+                f"{PREFIX}AUDIT_CHECKPOINT_TO must be file:/<path>, syslog[://host:port] or email"
             )
         return problems + self._notify_problems()
 
@@ -388,6 +404,15 @@ class ReviewSettings(Settings):
         if self.notify_smtp_password_file is None:
             return None
         return self.notify_smtp_password_file.read_text(encoding="utf-8").rstrip("\n")
+
+    def read_audit_key(self) -> bytes | None:
+        """Return the audit chain's key from its file, or None without one."""
+        if self.audit_key_file is None:
+            return None
+        key = self.audit_key_file.read_bytes().strip()
+        if len(key) < MIN_SECRET_LENGTH:
+            raise SettingsError(f"the audit key file holds fewer than {MIN_SECRET_LENGTH} bytes")
+        return key
 
     def read_passphrase(self) -> str | None:
         """Return the desk key's passphrase: from its file (preferred) or the variable."""

@@ -30,7 +30,7 @@ def database(settings: Settings) -> Iterator[Session]:
     """Open a session on the database the settings name, and close it after."""
     engine = make_engine(settings)
     try:
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, settings)() as session:
             yield session
     finally:
         engine.dispose()

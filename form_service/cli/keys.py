@@ -1,4 +1,4 @@
-"""`form-service keys generate` and `form-service secrets generate`: the service's secrets."""
+"""`form-service keys generate|audit-key` and `form-service secrets generate`: the secrets."""
 
 from __future__ import annotations
 
@@ -49,6 +49,23 @@ def keys_generate(private_key_file: Path, passphrase_file: Path | None) -> None:
     click.echo(f"Encrypted private key written to {private_key_file}.", err=True)
     click.echo("Put this line in the intake's environment:", err=True)
     click.echo(f"FORM_SERVICE_DESK_PUBLIC_KEY={public_key}")
+
+
+@keys.command("audit-key")
+@click.option(
+    "--file",
+    "key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the audit key (read by the desk; never in the database).",
+)
+def keys_audit_key(key_file: Path) -> None:
+    """Create the key of the audit chain's HMACs (FORM_SERVICE_AUDIT_KEY_FILE)."""
+    try:
+        write_private(key_file, secrets.token_urlsafe(48).encode("ascii"))
+    except FileExists:
+        raise click.ClickException(f"{key_file} exists; refusing to overwrite a key") from None
+    click.echo(f"Audit key written to {key_file}: set FORM_SERVICE_AUDIT_KEY_FILE to it.", err=True)
 
 
 def check_passphrase(passphrase: str) -> None:

@@ -89,6 +89,11 @@ def production_problems(settings: Settings, environ: Mapping[str, str]) -> list[
             f"the desk passphrase must not come from the environment ({PREFIX}DESK_PASSPHRASE) "
             f"in production; use {PREFIX}DESK_PASSPHRASE_FILE"
         )
+    if isinstance(settings, ReviewSettings) and settings.audit_key_file is None:
+        problems.append(
+            f"without {PREFIX}AUDIT_KEY_FILE the audit chain is unkeyed, and whoever can write "
+            "the database can rewrite it unseen; create one with form-service keys audit-key"
+        )
     if shared_secret(settings, environ):
         problems.append(
             "the desk's secret key equals one of the intake's secrets: a taken intake could "
@@ -132,6 +137,7 @@ def review_problems(environ: Mapping[str, str] | None = None) -> list[str]:
         if refused:
             return refused
         unlock_desk_key(settings)
+        settings.read_audit_key()
     except (SettingsError, KeyFileError, ValueError) as error:
         return [str(error)]
     except OSError as error:

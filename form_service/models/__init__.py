@@ -4,7 +4,7 @@ Importing `form_service.models` loads every module below: Alembic, the apps and 
 then all see the same schema, whichever model they use first.
 """
 
-from form_service.models.audit import AuditEntry
+from form_service.models.audit import AuditAnchor, AuditEntry
 from form_service.models.base import Base
 from form_service.models.desk import TipChange, TipChangeKind, TipLabel, TipNote, TipTriage
 from form_service.models.messages import (
@@ -26,6 +26,7 @@ from form_service.models.tips import Attachment, Tip, TipStatus, TipTopic, new_t
 
 __all__ = [
     "Attachment",
+    "AuditAnchor",
     "AuditEntry",
     "Base",
     "MessageAttachment",

@@ -1,8 +1,17 @@
-"""Writing and checking the desk's audit log: entries linked by a SHA-256 hash chain."""
+"""Writing and checking the desk's audit log: entries linked by a keyed hash chain.
+
+Each entry's hash is an HMAC-SHA256, under the audit key, of its fields and the previous
+entry's hash. The key lives in a file the database never holds (FORM_SERVICE_AUDIT_KEY_FILE),
+handed to the session as `session.info["audit_key"]`: whoever can write to the database but
+lacks the key cannot re-link a rewritten chain. Without a key (development, tests) the links
+are plain SHA-256, which only catches accidents. Pruned entries leave an anchor (the hash
+of the last one pruned and the count so far) where verification resumes.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,9 +21,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from form_service.clock import SYSTEM_CLOCK, Clock
-from form_service.models import AuditEntry
+from form_service.models import AuditAnchor, AuditEntry
 
 GENESIS = "0" * 64
+# Where a session carries the audit key (sessionmaker(info=...)); absent: unkeyed links.
+AUDIT_KEY = "audit_key"
 PAGE_SIZE = 100
 # Any constant works; it names the PostgreSQL advisory lock that serialises appends.
 _CHAIN_LOCK = 0x5EC0_A0D1
@@ -27,20 +38,52 @@ def _utc_naive(moment: datetime) -> datetime:
     return moment
 
 
-def entry_digest(
-    prev_hash: str, recorded_at: datetime, actor: str, action: str, tip_id: int | None, detail: str
-) -> str:
-    """Return the SHA-256 link of an entry: its fields and the previous entry's hash."""
-    fields = [
-        prev_hash,
-        _utc_naive(recorded_at).isoformat(timespec="seconds"),
-        actor,
-        action,
-        tip_id,
-        detail,
-    ]
+def _digest(fields: list[Any], key: bytes | None) -> str:
+    """Return the HMAC-SHA256 of fields under key, or their SHA-256 without a key."""
     encoded = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
+    if key is None:
+        return hashlib.sha256(encoded).hexdigest()
+    return hmac.new(key, encoded, hashlib.sha256).hexdigest()
+
+
+def entry_digest(
+    prev_hash: str,
+    recorded_at: datetime,
+    actor: str,
+    action: str,
+    tip_id: int | None,
+    detail: str,
+    key: bytes | None = None,
+) -> str:
+    """Return the link of an entry: its fields and the previous entry's hash, keyed."""
+    moment = _utc_naive(recorded_at).isoformat(timespec="seconds")
+    return _digest([prev_hash, moment, actor, action, tip_id, detail], key)
+
+
+def anchor_digest(through_entry_id: int, through_hash: str, entries: int, key: bytes | None) -> str:
+    """Return the keyed hash that seals an anchor's three facts."""
+    return _digest(["anchor", through_entry_id, through_hash, entries], key)
+
+
+def session_key(session: Session) -> bytes | None:
+    """Return the audit key the session was opened with, if any."""
+    key = session.info.get(AUDIT_KEY)
+    return key if isinstance(key, bytes) else None
+
+
+def latest_anchor(session: Session) -> AuditAnchor | None:
+    """Return the newest anchor (where the chain resumes), or None if nothing was pruned."""
+    return session.scalar(
+        select(AuditAnchor).order_by(AuditAnchor.through_entry_id.desc()).limit(1)
+    )
+
+
+def _resume_point(session: Session) -> tuple[str, int]:
+    """Return the hash the first kept entry links to and the last pruned entry's id."""
+    anchor = latest_anchor(session)
+    if anchor is None:
+        return GENESIS, 0
+    return anchor.through_hash, anchor.through_entry_id
 
 
 def _head_hash(session: Session) -> str:
@@ -53,10 +96,12 @@ def _head_hash(session: Session) -> str:
         # touches no row takes the database's write lock first (waiting up to busy_timeout);
         # the head read after it is the true head until this transaction ends.
         session.execute(text("DELETE FROM audit_entries WHERE 0"))
-    last = session.scalar(
-        select(AuditEntry.entry_hash).order_by(AuditEntry.entry_id.desc()).limit(1)
-    )
-    return last or GENESIS
+    return head_hash(session)
+
+
+def lock_chain(session: Session) -> str:
+    """Hold the append lock until the transaction ends; return the head it protects."""
+    return _head_hash(session)
 
 
 def record(
@@ -79,7 +124,9 @@ def record(
         tip_id=tip_id,
         detail=detail_text,
         prev_hash=prev_hash,
-        entry_hash=entry_digest(prev_hash, recorded_at, actor, action, tip_id, detail_text),
+        entry_hash=entry_digest(
+            prev_hash, recorded_at, actor, action, tip_id, detail_text, session_key(session)
+        ),
     )
     session.add(entry)
     session.flush()
@@ -87,9 +134,19 @@ def record(
 
 
 def first_broken_entry(session: Session) -> int | None:
-    """Walk the chain oldest first and return the id of the first entry that does not fit."""
-    expected_prev = GENESIS
-    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.entry_id)):
+    """Walk the chain from its anchor and return the id of the first entry that does not fit.
+
+    A forged or moved anchor counts as broken at the entry it claims to end with.
+    """
+    key = session_key(session)
+    anchor = latest_anchor(session)
+    if anchor is not None:
+        sealed = anchor_digest(anchor.through_entry_id, anchor.through_hash, anchor.entries, key)
+        if not hmac.compare_digest(sealed, anchor.anchor_hash):
+            return anchor.through_entry_id
+    expected_prev, after = _resume_point(session)
+    kept = select(AuditEntry).where(AuditEntry.entry_id > after).order_by(AuditEntry.entry_id)
+    for entry in session.scalars(kept):
         digest = entry_digest(
             entry.prev_hash,
             entry.recorded_at,
@@ -97,8 +154,9 @@ def first_broken_entry(session: Session) -> int | None:
             entry.action,
             entry.tip_id,
             entry.detail,
+            key,
         )
-        if entry.prev_hash != expected_prev or entry.entry_hash != digest:
+        if entry.prev_hash != expected_prev or not hmac.compare_digest(entry.entry_hash, digest):
             return entry.entry_id
         expected_prev = entry.entry_hash
     return None
@@ -109,7 +167,23 @@ def head_hash(session: Session) -> str:
     last = session.scalar(
         select(AuditEntry.entry_hash).order_by(AuditEntry.entry_id.desc()).limit(1)
     )
-    return last or GENESIS
+    return last or _resume_point(session)[0]
+
+
+def entry_count(session: Session) -> int:
+    """Return how many entries the chain ever held: those pruned and those kept."""
+    anchor = latest_anchor(session)
+    pruned, after = (anchor.entries, anchor.through_entry_id) if anchor else (0, 0)
+    kept = select(func.count()).select_from(AuditEntry).where(AuditEntry.entry_id > after)
+    return pruned + (session.scalar(kept) or 0)
+
+
+def holds_head(session: Session, head: str) -> bool:
+    """Tell whether a head noted earlier is still in the chain (or is the newest anchor's)."""
+    if head in (GENESIS, _resume_point(session)[0]):
+        return True
+    found = select(AuditEntry.entry_id).where(AuditEntry.entry_hash == head).limit(1)
+    return session.scalar(found) is not None
 
 
 @dataclass(frozen=True)

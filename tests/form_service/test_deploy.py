@@ -38,6 +38,7 @@ def test_every_file_compose_reads_is_written_owner_only(tmp_path: Path) -> None:
         *(secrets / name for name in ("db_owner_password", "db_intake_password")),
         secrets / "db_desk_password",
         *(secrets / name for name in ("desk-key.json", "intake.env", "review.env")),
+        secrets / "audit-key",
         secrets / "migrate.env",
         *(secrets / "tls" / name for name in ("fullchain.pem", "privkey.pem")),
         *(secrets / "tls" / name for name in ("rsa-fullchain.pem", "rsa-privkey.pem")),
@@ -80,6 +81,7 @@ def test_production_accepts_the_env_files_with_composes_environment(tmp_path: Pa
         "FORM_SERVICE_ENV": "production",
         "FORM_SERVICE_RATELIMIT_STORAGE_URL": "redis://redis:6379/0",
         "FORM_SERVICE_DESK_PASSPHRASE_FILE": "/run/secrets/desk_passphrase",
+        "FORM_SERVICE_AUDIT_KEY_FILE": str(plan.secrets / "audit-key"),
     }
     intake = {**read_env(plan.secrets / "intake.env"), **compose}
     review = {**read_env(plan.secrets / "review.env"), **compose}

@@ -49,6 +49,7 @@ FORBIDDEN_TO_THE_INTAKE = {
     "insert staff": "INSERT INTO staff (email, role, password_hash) VALUES ('x@y', 'admin', 'h')",
     "read tips": "SELECT ciphertext FROM tips",
     "read audit": "SELECT * FROM audit_entries",
+    "read anchors": "SELECT * FROM audit_anchors",
     "alter audit": "INSERT INTO audit_entries (action) VALUES ('forged')",
     "delete audit": "DELETE FROM audit_entries",
     "disable a trigger": "ALTER TABLE audit_entries DISABLE TRIGGER ALL",
@@ -64,6 +65,9 @@ FORBIDDEN_TO_THE_DESK = {
     "truncate audit": "TRUNCATE audit_entries",
     "disable a trigger": "ALTER TABLE audit_entries DISABLE TRIGGER ALL",
     "drop the trigger": "DROP TRIGGER audit_entries_append_only ON audit_entries",
+    "forge an anchor": "INSERT INTO audit_anchors (through_entry_id, through_hash, entries, "
+    "anchor_hash) VALUES (1000000, 'h', 1, 'h')",
+    "delete an anchor": "DELETE FROM audit_anchors",
 }
 
 

@@ -137,11 +137,12 @@ def test_migrations_run_once_before_the_apps(config: dict[str, Any]) -> None:
 
 def test_only_the_desk_holds_its_private_key(config: dict[str, Any]) -> None:
     review = config["services"]["review"]
-    assert {s["source"] for s in review["secrets"]} == {"desk_key", "desk_passphrase"}
+    desk_only = {"desk_key", "desk_passphrase", "audit_key"}
+    assert {s["source"] for s in review["secrets"]} == desk_only
     for name, service in config["services"].items():
         if name != "review":
             sources = {s["source"] for s in service.get("secrets", [])}
-            assert not sources & {"desk_key", "desk_passphrase"}, name
+            assert not sources & desk_only, name
             assert "FORM_SERVICE_DESK_KEY_FILE" not in service.get("environment", {}), name
 
 

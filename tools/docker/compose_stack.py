@@ -198,7 +198,8 @@ def write_secrets(stack: Stack) -> None:
         # deploy init hands each mounted file to the container user that reads it, which
         # takes root; without it, they are made readable inside this owner-only folder.
         mounted = [stack.passphrase, *stack.secrets.glob("db_*_password")]
-        mounted += [stack.secrets / "desk-key.json", *(stack.secrets / "tls").glob("*.pem")]
+        mounted += [stack.secrets / "desk-key.json", stack.secrets / "audit-key"]
+        mounted += [*(stack.secrets / "tls").glob("*.pem")]
         for path in mounted:
             path.chmod(0o444)
 

@@ -153,13 +153,15 @@ def intake_env() -> dict[str, str]:
 
 
 def review_env() -> dict[str, str]:
-    """Return the review app's environment: its own secret and the encrypted desk key."""
+    """Return the review app's environment: its secret, the encrypted desk key, the audit key."""
+    secret("audit-key")  # created on first use; the database never holds it
     return {
         **shared_env(),
         "FORM_SERVICE_REVIEW_SECRET_KEY": secret("review-secret-key"),
         "FORM_SERVICE_DESK_PUBLIC_KEY": desk_public_key(),
         "FORM_SERVICE_DESK_KEY_FILE": str(SECRETS / "desk-key.json"),
         "FORM_SERVICE_DESK_PASSPHRASE_FILE": str(SECRETS / "desk-passphrase"),
+        "FORM_SERVICE_AUDIT_KEY_FILE": str(SECRETS / "audit-key"),
     }
 
 

@@ -138,6 +138,7 @@ def production_env(migrated_postgres: str, desk_public_key: str, tmp_path: Path)
     public_key, key_file = generate_key_pair(PASSPHRASE, INTERACTIVE)
     (tmp_path / "desk.key").write_bytes(key_file)
     (tmp_path / "passphrase").write_text(PASSPHRASE + "\n")
+    (tmp_path / "audit-key").write_text("audit-key-" + "a" * 40)
     return {
         "FORM_SERVICE_ENV": "production",
         "FORM_SERVICE_DATABASE_URL": migrated_postgres,
@@ -148,6 +149,7 @@ def production_env(migrated_postgres: str, desk_public_key: str, tmp_path: Path)
         "FORM_SERVICE_DESK_PUBLIC_KEY": public_key,
         "FORM_SERVICE_DESK_KEY_FILE": str(tmp_path / "desk.key"),
         "FORM_SERVICE_DESK_PASSPHRASE_FILE": str(tmp_path / "passphrase"),
+        "FORM_SERVICE_AUDIT_KEY_FILE": str(tmp_path / "audit-key"),
     }
 
 
@@ -187,6 +189,21 @@ def test_production_refuses_a_desk_passphrase_from_the_environment(
     env = {**production_env, "FORM_SERVICE_DESK_PASSPHRASE": PASSPHRASE}
     del env["FORM_SERVICE_DESK_PASSPHRASE_FILE"]
     assert "FORM_SERVICE_DESK_PASSPHRASE_FILE" in refusal("review", env, capsys)
+
+
+def test_production_refuses_a_desk_without_an_audit_key(
+    production_env: dict[str, str], capsys: Any
+) -> None:
+    env = {**production_env}
+    del env["FORM_SERVICE_AUDIT_KEY_FILE"]
+    assert "FORM_SERVICE_AUDIT_KEY_FILE" in refusal("review", env, capsys)
+
+
+def test_a_short_audit_key_refuses_to_start(
+    production_env: dict[str, str], tmp_path: Path, capsys: Any
+) -> None:
+    (tmp_path / "audit-key").write_text("short")
+    assert "audit key" in refusal("review", production_env, capsys)
 
 
 def test_development_accepts_what_production_refuses(production_env: dict[str, str]) -> None:
