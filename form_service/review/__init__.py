@@ -104,6 +104,7 @@ def _register(app: Flask) -> None:
         bp,
         bulk,
         invitation,
+        own_account,
         replies,
         tips,
     )

@@ -89,7 +89,12 @@ class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
 
 
 class CurrentPasswordForm(FlaskForm):  # type: ignore[misc]
-    """The current password, to confirm a change to the second factor."""
+    """The current password, confirming a change to the second factor (used with a prefix)."""
+
+    class Meta:
+        # A prefix would rename the token field too; the app-wide CSRFProtect checks the
+        # page's plain csrf_token on this post like on every other (as forms.BulkForm).
+        csrf = False
 
     current_password = _password(_l("Current password"))
 

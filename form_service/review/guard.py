@@ -18,7 +18,12 @@ from form_service.review.state import db, desk
 PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "review.set_language", "review.accept_invitation"})
 # Reachable after the password, before the second factor.
 SECOND_FACTOR_ENDPOINTS = frozenset(
-    {"review.enrol_second_factor", "review.verify_second_factor", "review.sign_out"}
+    {
+        "review.enrol_second_factor",
+        "review.verify_second_factor",
+        "review.recovery_second_factor",
+        "review.sign_out",
+    }
 )
 # The dashboard's figures cover every tip, so it is an admin's page like the exports.
 ADMIN_ENDPOINTS = frozenset(

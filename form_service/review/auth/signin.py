@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from form_service.models import SessionStage, Staff, StaffSession
 from form_service.review import audit
-from form_service.review.auth import accounts, passwords, sessions
+from form_service.review.auth import accounts, passwords, recovery, sessions
 from form_service.review.auth.throttle import Refusal, SignInThrottle
 
 UNKNOWN_ACTOR = "(unknown account)"
@@ -93,6 +93,19 @@ def check_code(
     if not accounts.accept_code(db, staff, private_key, code, now.timestamp()):
         db.rollback()
         return _code_failed(db, throttle, staff, half_token, "totp")
+    return None
+
+
+def check_recovery_code(
+    db: Session, throttle: SignInThrottle, staff: Staff, code: str, half_token: str | None
+) -> str | None:
+    """Accept one of the staff member's recovery codes in place of TOTP, or return an error."""
+    refusal = throttle.admit_code(staff.email)
+    if refusal is not None:
+        return wait_message(refusal)
+    if not staff.totp_confirmed or not recovery.use_code(db, staff, code):
+        db.rollback()
+        return _code_failed(db, throttle, staff, half_token, "recovery_code")
     return None
 
 

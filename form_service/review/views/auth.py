@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from form_service.models import SessionStage, Staff
+from form_service.review.account_forms import RecoveryCodeForm
 from form_service.review.auth import accounts, signin, totp
 from form_service.review.context import DESK_LANGUAGES
 from form_service.review.forms import CodeForm, EnrolmentCodeForm, SignInForm
@@ -66,24 +67,34 @@ def sign_in() -> ResponseReturnValue:
 
 def _second_factor(staff: Staff, form: CodeForm, enrolled: bool) -> str | ResponseReturnValue:
     """Check the posted code; sign in completely on success, else return the error to show."""
-    now = desk().clock.now()
     half_token = session.get(TOKEN_KEY)
     error = signin.check_code(
-        db(), desk().throttle, desk().private_key, staff, form.code.data or "", half_token, now
+        db(),
+        desk().throttle,
+        desk().private_key,
+        staff,
+        form.code.data or "",
+        half_token,
+        desk().clock.now(),
     )
     if error is not None:
         return _start_again(error) if signin.needs_password(db(), half_token) else error
+    return _finish_sign_in(staff, form.next.data, enrolled)
+
+
+def _finish_sign_in(staff: Staff, next_path: str | None, enrolled: bool) -> ResponseReturnValue:
+    """Replace the half session with a signed-in one and go where the staff member was going."""
     token = signin.complete_sign_in(
         db(),
         desk().throttle,
         staff,
         session.get(TOKEN_KEY),
         enrolled=enrolled,
-        now=now,
+        now=desk().clock.now(),
         language=str(get_locale() or DESK_LANGUAGES[0]),
     )
     fresh_cookie(token)
-    return _after_sign_in(form.next.data)
+    return _after_sign_in(next_path)
 
 
 @bp.route("/sign-in/enrol", methods=["GET", "POST"])
@@ -145,6 +156,26 @@ def verify_second_factor() -> ResponseReturnValue:
             return outcome
         error = outcome
     return render_template("review/code.html", form=form, error=error), 200 if not error else 401
+
+
+@bp.route("/sign-in/recovery", methods=["GET", "POST"])
+def recovery_second_factor() -> ResponseReturnValue:
+    """Accept a one-time recovery code in place of the authenticator's code."""
+    staff = current_staff()
+    if not staff.totp_confirmed:
+        return redirect(url_for("review.enrol_second_factor"))
+    form = RecoveryCodeForm(next=safe_next(request.args.get("next")) or "")
+    error = None
+    if form.validate_on_submit():
+        half_token = session.get(TOKEN_KEY)
+        code = form.recovery_code.data or ""
+        error = signin.check_recovery_code(db(), desk().throttle, staff, code, half_token)
+        if error is None:
+            return _finish_sign_in(staff, form.next.data, enrolled=False)
+        if signin.needs_password(db(), half_token):
+            return _start_again(error)
+    page = render_template("review/recovery.html", form=form, error=error)
+    return page, 200 if not error else 401
 
 
 @bp.route("/sign-out", methods=["POST"])

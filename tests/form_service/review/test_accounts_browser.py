@@ -90,6 +90,32 @@ def test_an_admin_invites_a_reviewer_who_enrols_through_the_link(
         invitee.goto(link)
         invitee_judge.check("invitation-gone")
 
+        # The reviewer's own page: recovery codes, then a sign-in with one of them.
+        invitee.goto(f"{desk_url}/")
+        with invitee.expect_navigation():
+            invitee.get_by_role("link", name="Your account").click()
+        invitee_judge.check("own-account")
+        invitee.locator("#codes-current_password").fill(NEW_PASSWORD)
+        submit(invitee, 'form[action="/account/recovery-codes"]')
+        invitee_judge.check("recovery-codes")
+        codes = invitee.locator("#recovery-codes code").all_inner_texts()
+        assert len(codes) == 10
+        invitee.get_by_role("button", name="Sign out").click()
+        invitee.wait_for_url(f"{desk_url}/sign-in")
+        invitee.get_by_label("E-mail address").fill("new.reviewer@example.org")
+        invitee.get_by_label("Password").fill(NEW_PASSWORD)
+        submit(invitee, "form.desk-form")
+        with invitee.expect_navigation():
+            invitee.get_by_role("link", name="Use a recovery code").click()
+        invitee_judge.check("recovery-sign-in")
+        invitee.get_by_label("Recovery code").fill(codes[0])
+        submit(invitee, "form.desk-form")
+        assert invitee.url == f"{desk_url}/"
+        with invitee.expect_navigation():
+            invitee.get_by_role("link", name="日本語").click()
+        invitee.goto(f"{desk_url}/account")
+        invitee_judge.check("own-account-ja")
+
         page.goto(f"{desk_url}/accounts")
         with page.expect_navigation():
             page.get_by_role("link", name="new.reviewer@example.org").click()
