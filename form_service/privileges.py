@@ -1,16 +1,19 @@
 """Who may do what in PostgreSQL: the owner, the public intake and the staff desk.
 
 The migration role (`owner`) owns every table, trigger and function. The apps connect as
-roles of their own, granted only what this table says, so a compromised intake can add a tip
+roles of their own, granted only what these tables say, so a compromised intake can add a tip
 but cannot read one, nor touch staff, sessions, audit, labels or notes; and the desk can add
 audit entries but never change, delete or truncate them, nor add an anchor that would let
 old entries go, nor alter a trigger (only a table's owner can). `form-service db roles`
 applies it (idempotent). SQLite has no roles: it is the
 single-user development default only.
 
-The intake looks up one tip by its receipt hash only through narrow SECURITY DEFINER
-functions (FUNCTIONS below), which run with the owner's rights and return one tip's public
-facts; each new look-up adds its function here, with its grant.
+The intake has no right on any table. The batch (which runs with the intake's rights) and the
+check pages reach one tip, named by its receipt hash only, through SECURITY DEFINER functions
+on a fixed search_path (created by migration 0014_intake_functions, which revokes them from
+PUBLIC): the intake may EXECUTE those listed in FUNCTIONS and nothing else. A follow-up is
+added only through one of them, so a compromised intake cannot attach a message to a tip
+whose receipt it does not hold, nor store a tip as anything but new.
 """
 
 from __future__ import annotations
@@ -22,13 +25,8 @@ from sqlalchemy import Connection, text
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 # Table -> rights, per application role. A table not listed is out of reach.
 GRANTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
-    "intake": {
-        "tips": ("INSERT",),
-        "attachments": ("INSERT",),
-        "tip_reply_keys": ("INSERT",),
-        "tip_messages": ("INSERT",),
-        "tip_message_attachments": ("INSERT",),
-    },
+    # No table at all: a tip and what follows it are stored through FUNCTIONS only.
+    "intake": {},
     "desk": {
         "tips": READ_WRITE,
         "attachments": READ_WRITE,
@@ -50,15 +48,19 @@ GRANTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
 }
 
-# SECURITY DEFINER functions the intake may call: (name and signature, body, grantee).
-FUNCTIONS: tuple[tuple[str, str, str], ...] = (
-    (
-        "intake_tip_status(hash bytea)",
-        "RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS "
-        "$$ SELECT status FROM tips WHERE receipt_hash = hash $$",
-        "intake",
+# The functions (argument types) each role may call, all SECURITY DEFINER: see the docstring.
+FUNCTIONS: Mapping[str, tuple[str, ...]] = {
+    "intake": (
+        "intake_store_tip(integer, date, text, text, bytea, bytea, bytea, bytea, bytea, bytea[])",
+        "intake_find_tip(bytea)",
+        "intake_read_tip(bytea)",
+        "intake_tip_messages(bytea)",
+        "intake_store_reply_key(bytea, bytea, bytea)",
+        "intake_add_follow_up(bytea, text, date, bytea, bytea, bytea[])",
+        "intake_delete_reply(bytea, text, date)",
     ),
-)
+    "desk": (),
+}
 
 
 def apply(connection: Connection, role_names: Mapping[str, str]) -> None:
@@ -80,12 +82,9 @@ def apply(connection: Connection, role_names: Mapping[str, str]) -> None:
             connection.execute(text(f"GRANT {', '.join(rights)} ON {quote(table)} TO {quoted}"))
             for sequence in owned_sequences(connection, table):
                 connection.execute(text(f"GRANT USAGE ON SEQUENCE {quote(sequence)} TO {quoted}"))
-    for signature, body, grantee in FUNCTIONS:
-        connection.execute(text(f"CREATE OR REPLACE FUNCTION {signature} {body}"))
-        connection.execute(text(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC"))
-        if grantee in role_names:
-            role = quote(role_names[grantee])
-            connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {role}"))
+        connection.execute(text(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM {quoted}"))
+        for signature in FUNCTIONS[purpose]:
+            connection.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}"))
 
 
 def owned_sequences(connection: Connection, table: str) -> list[str]:

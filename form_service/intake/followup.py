@@ -5,7 +5,9 @@ the request spools a record, and the next batch stores it through the kind's sto
 below, inside the batch's one transaction. Each record names its tip by the receipt hash,
 never the tip id, and each store is idempotent (a batch run again stores nothing twice) and
 stores nothing for a tip that is gone (deleted by the desk before the batch). The tipster is
-told that what they sent appears after the next batch.
+told that what they sent appears after the next batch. On PostgreSQL each store is a call of
+the intake's narrow function (migration 0014_intake_functions), since the batch runs with the
+intake's rights only; on SQLite, the single-user development default, the same statement.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nacl.public import PublicKey
-from sqlalchemy import Date, LargeBinary, bindparam, insert, text
+from sqlalchemy import TextClause, insert, text
 from sqlalchemy.orm import Session
 
 from form_service.crypto import PlainAttachment, seal_tip
@@ -89,54 +91,79 @@ def deletion_waits(spool_dir: Path, secret: str, message_id: str) -> bool:
     return records.spool_has(spool_dir, deletion_id(secret, message_id))
 
 
-STORE_REPLY_KEY = text(
-    "INSERT INTO tip_reply_keys (tip_id, salt, public_key) "
-    "SELECT t.tip_id, :salt, :public_key FROM tips t WHERE t.receipt_hash = :receipt_hash "
-    "ON CONFLICT DO NOTHING"
-).bindparams(*(bindparam(name, type_=LargeBinary) for name in ("salt", "public_key")))
-STORE_FOLLOW_UP = text(
-    "INSERT INTO tip_messages (message_id, tip_id, direction, sent_on, sequence, sealed_key, "
-    "ciphertext, seen_by_desk) "
-    "SELECT :message_id, t.tip_id, 'to_desk', :sent_on, "
-    "(SELECT coalesce(max(m.sequence), 0) + 1 FROM tip_messages m WHERE m.tip_id = t.tip_id), "
-    ":sealed_key, :ciphertext, false FROM tips t WHERE t.receipt_hash = :receipt_hash "
-    "ON CONFLICT DO NOTHING RETURNING message_id"
-).bindparams(
-    bindparam("sent_on", type_=Date),
-    *(bindparam(name, type_=LargeBinary) for name in ("sealed_key", "ciphertext")),
+# Each store: (on PostgreSQL, a call of the intake's function; on SQLite, the statement).
+STORE_REPLY_KEY = (
+    text(
+        "SELECT intake_store_reply_key(CAST(:receipt_hash AS bytea), CAST(:salt AS bytea), "
+        "CAST(:public_key AS bytea))"
+    ),
+    text(
+        "INSERT INTO tip_reply_keys (tip_id, salt, public_key) "
+        "SELECT t.tip_id, :salt, :public_key FROM tips t WHERE t.receipt_hash = :receipt_hash "
+        "ON CONFLICT DO NOTHING"
+    ),
 )
-STORE_REPLY_DELETION = text(
-    "UPDATE tip_messages SET tipster_ciphertext = NULL, deleted_on = :deleted_on "
-    "WHERE message_id = :message_id AND direction = 'to_tipster' AND deleted_on IS NULL "
-    "AND tip_id = (SELECT t.tip_id FROM tips t WHERE t.receipt_hash = :receipt_hash)"
-).bindparams(bindparam("deleted_on", type_=Date))
+STORE_FOLLOW_UP = (
+    text(
+        "SELECT intake_add_follow_up(CAST(:receipt_hash AS bytea), CAST(:message_id AS text), "
+        "CAST(:sent_on AS date), CAST(:sealed_key AS bytea), CAST(:ciphertext AS bytea), "
+        "CAST(:files AS bytea[]))"
+    ),
+    text(
+        "INSERT INTO tip_messages (message_id, tip_id, direction, sent_on, sequence, "
+        "sealed_key, ciphertext, seen_by_desk) "
+        "SELECT :message_id, t.tip_id, 'to_desk', :sent_on, "
+        "(SELECT coalesce(max(m.sequence), 0) + 1 FROM tip_messages m WHERE m.tip_id = t.tip_id), "
+        ":sealed_key, :ciphertext, false FROM tips t WHERE t.receipt_hash = :receipt_hash "
+        "ON CONFLICT DO NOTHING RETURNING message_id"
+    ),
+)
+STORE_REPLY_DELETION = (
+    text(
+        "SELECT intake_delete_reply(CAST(:receipt_hash AS bytea), CAST(:message_id AS text), "
+        "CAST(:deleted_on AS date))"
+    ),
+    text(
+        "UPDATE tip_messages SET tipster_ciphertext = NULL, deleted_on = :deleted_on "
+        "WHERE message_id = :message_id AND direction = 'to_tipster' AND deleted_on IS NULL "
+        "AND tip_id = (SELECT t.tip_id FROM tips t WHERE t.receipt_hash = :receipt_hash)"
+    ),
+)
+
+
+def run_store(session: Session, statements: tuple[TextClause, TextClause], **values: Any) -> Any:
+    """Run a store's statement for the session's database (dates as ISO text on SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(statements[0], values)
+    plain = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+    return session.execute(statements[1], plain)
 
 
 def store_reply_key(session: Session, payload: Mapping[str, Any]) -> None:
     """Store a tip's first reply key; a tip that has one already keeps it."""
-    session.execute(
+    run_store(
+        session,
         STORE_REPLY_KEY,
-        {
-            "receipt_hash": records.decode_bytes(payload["receipt_hash"]),
-            "salt": records.decode_bytes(payload["salt"]),
-            "public_key": records.decode_bytes(payload["public_key"]),
-        },
+        receipt_hash=records.decode_bytes(payload["receipt_hash"]),
+        salt=records.decode_bytes(payload["salt"]),
+        public_key=records.decode_bytes(payload["public_key"]),
     )
 
 
 def store_follow_up(session: Session, payload: Mapping[str, Any]) -> None:
     """Store a follow-up after the tip's last message, and its files (skipped if stored)."""
-    added = session.execute(
-        STORE_FOLLOW_UP,
-        {
-            "receipt_hash": records.decode_bytes(payload["receipt_hash"]),
-            "message_id": str(payload["message_id"]),
-            "sent_on": dt.date.fromisoformat(payload["sent_on"]),
-            "sealed_key": records.decode_bytes(payload["sealed_key"]),
-            "ciphertext": records.decode_bytes(payload["ciphertext"]),
-        },
-    ).scalar()
     files = [records.decode_bytes(item) for item in payload["attachments"]]
+    values = {
+        "receipt_hash": records.decode_bytes(payload["receipt_hash"]),
+        "message_id": str(payload["message_id"]),
+        "sent_on": dt.date.fromisoformat(payload["sent_on"]),
+        "sealed_key": records.decode_bytes(payload["sealed_key"]),
+        "ciphertext": records.decode_bytes(payload["ciphertext"]),
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        run_store(session, STORE_FOLLOW_UP, files=files, **values)  # the files too, in one call
+        return
+    added = run_store(session, STORE_FOLLOW_UP, **values).scalar()
     if added is not None and files:
         session.execute(
             insert(MessageAttachment), [{"message_id": added, "ciphertext": f} for f in files]
@@ -145,13 +172,12 @@ def store_follow_up(session: Session, payload: Mapping[str, Any]) -> None:
 
 def store_reply_deletion(session: Session, payload: Mapping[str, Any]) -> None:
     """Erase the tipster's copy of one reply of their tip and note the day it was done."""
-    session.execute(
+    run_store(
+        session,
         STORE_REPLY_DELETION,
-        {
-            "receipt_hash": records.decode_bytes(payload["receipt_hash"]),
-            "message_id": str(payload["message_id"]),
-            "deleted_on": dt.date.fromisoformat(payload["deleted_on"]),
-        },
+        receipt_hash=records.decode_bytes(payload["receipt_hash"]),
+        message_id=str(payload["message_id"]),
+        deleted_on=dt.date.fromisoformat(payload["deleted_on"]),
     )
 
 

@@ -1,7 +1,9 @@
 """The tipster's side of a conversation, read: find a tip by its code, show its replies.
 
-Every read names the tip by its receipt hash only (never its id), which is all the intake may
-look a tip up by (privileges.py); the writes a tipster asks for are spooled (followup.py).
+Every read names the tip by its receipt hash only (never its id). On PostgreSQL the intake's
+role may read no table (privileges.py), so each read is a call of one of its narrow functions
+(migration 0014_intake_functions); on SQLite, the single-user development default, the same
+read is a plain query. The writes a tipster asks for are spooled (followup.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from enum import StrEnum
 
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey
-from sqlalchemy import Connection, select
+from sqlalchemy import BindParameter, Connection, Executable, bindparam, select, text
 
 from form_service.crypto import normalize_receipt_code, receipt_hash
 from form_service.intake.submit import derive
@@ -26,6 +28,40 @@ from form_service.replykeys import (
 
 # Looked up in place of a malformed code, so every lookup does the same work.
 _STAND_IN_CODE = "0" * 25
+HASH: BindParameter[bytes] = bindparam("hash")
+# Each read: (on PostgreSQL, through the intake's function; on SQLite, the plain query).
+FIND_TIP = (
+    text("SELECT salt FROM intake_find_tip(CAST(:hash AS bytea))"),
+    select(TipReplyKey.salt)
+    .select_from(Tip)
+    .outerjoin(TipReplyKey, TipReplyKey.tip_id == Tip.tip_id)
+    .where(Tip.receipt_hash == HASH),
+)
+READ_TIP = (
+    text("SELECT status, received_on FROM intake_read_tip(CAST(:hash AS bytea))"),
+    select(Tip.status, Tip.received_on).where(Tip.receipt_hash == HASH),
+)
+TIP_MESSAGES = (
+    text(
+        "SELECT message_id, direction, sent_on, tipster_ciphertext, deleted_on "
+        "FROM intake_tip_messages(CAST(:hash AS bytea)) ORDER BY sent_on, sequence"
+    ),
+    select(
+        TipMessage.message_id,
+        TipMessage.direction,
+        TipMessage.sent_on,
+        TipMessage.tipster_ciphertext,
+        TipMessage.deleted_on,
+    )
+    .join(Tip, Tip.tip_id == TipMessage.tip_id)
+    .where(Tip.receipt_hash == HASH)
+    .order_by(TipMessage.sent_on, TipMessage.sequence),
+)
+
+
+def for_database(connection: Connection, statements: tuple[Executable, Executable]) -> Executable:
+    """Pick a read's statement for the connection's database."""
+    return statements[0] if connection.dialect.name == "postgresql" else statements[1]
 
 
 class PublicStatus(StrEnum):
@@ -70,11 +106,7 @@ def find_tip(connection: Connection, pepper: str, secret: str, typed: str) -> Fo
     digits = normalize_receipt_code(typed)
     code = digits or _STAND_IN_CODE
     hashed = receipt_hash(pepper, code)
-    row = connection.execute(
-        select(Tip.tip_id, TipReplyKey.salt)
-        .outerjoin(TipReplyKey, TipReplyKey.tip_id == Tip.tip_id)
-        .where(Tip.receipt_hash == hashed)
-    ).one_or_none()
+    row = connection.execute(for_database(connection, FIND_TIP), {"hash": hashed}).one_or_none()
     stored_salt = row.salt if row is not None else None
     # Derived whether or not the tip exists, so a miss takes as long as a hit.
     private_key = derive_reply_private_key(code, stored_salt or first_reply_salt(secret, hashed))
@@ -108,24 +140,11 @@ class PublicTip:
 
 def read_tip(connection: Connection, hashed: bytes, private_key: bytes) -> PublicTip | None:
     """Read a tip's public status and its conversation, opening replies with the reply key."""
-    tip = connection.execute(
-        select(Tip.status, Tip.received_on).where(Tip.receipt_hash == hashed)
-    ).one_or_none()
+    tip = connection.execute(for_database(connection, READ_TIP), {"hash": hashed}).one_or_none()
     if tip is None:
         return None
     key = PrivateKey(private_key)
-    rows = connection.execute(
-        select(
-            TipMessage.message_id,
-            TipMessage.direction,
-            TipMessage.sent_on,
-            TipMessage.tipster_ciphertext,
-            TipMessage.deleted_on,
-        )
-        .join(Tip, Tip.tip_id == TipMessage.tip_id)
-        .where(Tip.receipt_hash == hashed)
-        .order_by(TipMessage.sent_on, TipMessage.sequence)
-    )
+    rows = connection.execute(for_database(connection, TIP_MESSAGES), {"hash": hashed})
     messages = tuple(
         PublicMessage(
             message_id=row.message_id,

@@ -46,8 +46,22 @@ TIP = (
     "receipt_hash) VALUES (:tip_id, '2026-05-13', 'en', 'other', 'new', 'k', 'c', :hash)"
 )
 FORBIDDEN_TO_THE_INTAKE = {
+    "insert a tip directly": TIP.replace(":tip_id", "4242").replace(":hash", "'h'"),
+    "insert an attachment directly": "INSERT INTO attachments (tip_id, ciphertext) VALUES (1, 'c')",
+    "insert a reply key directly": "INSERT INTO tip_reply_keys VALUES (1, 's', 'k')",
     "insert staff": "INSERT INTO staff (email, role, password_hash) VALUES ('x@y', 'admin', 'h')",
     "read tips": "SELECT ciphertext FROM tips",
+    "read tip ids": "SELECT tip_id FROM tips",
+    "read staff": "SELECT * FROM staff",
+    "read messages": "SELECT * FROM tip_messages",
+    "read reply keys": "SELECT * FROM tip_reply_keys",
+    "read attachments": "SELECT * FROM attachments",
+    "add a message to any tip": (
+        "INSERT INTO tip_messages (message_id, tip_id, direction, sent_on, sequence, "
+        "sealed_key, ciphertext, seen_by_desk) "
+        "VALUES ('m', 1, 'to_desk', '2026-05-13', 1, 'k', 'c', false)"
+    ),
+    "erase a reply": "UPDATE tip_messages SET tipster_ciphertext = NULL",
     "read audit": "SELECT * FROM audit_entries",
     "read anchors": "SELECT * FROM audit_anchors",
     "alter audit": "INSERT INTO audit_entries (action) VALUES ('forged')",
@@ -55,6 +69,8 @@ FORBIDDEN_TO_THE_INTAKE = {
     "disable a trigger": "ALTER TABLE audit_entries DISABLE TRIGGER ALL",
     "read sessions": "SELECT * FROM staff_sessions",
     "read labels": "SELECT * FROM tip_labels",
+    "read triage": "SELECT * FROM tip_triage",
+    "read templates": "SELECT * FROM reply_templates",
     "read notes": "SELECT * FROM tip_notes",
     "update a tip": "UPDATE tips SET status = 'closed'",
     "drop a table": "DROP TABLE tips",
@@ -81,15 +97,34 @@ def refused(engine: Any, statement: str) -> bool:
     return False
 
 
-def test_the_intake_can_add_a_tip_and_its_attachment(roles: dict[str, Any]) -> None:
+STORE_TIP = (
+    "SELECT intake_store_tip(4242, '2026-05-13', 'en', 'other', 'k', 'c', :hash, :salt, "
+    "'p', ARRAY['f1', 'f2']::bytea[])"
+)
+
+
+def test_the_intake_adds_a_tip_only_through_its_function_and_only_as_new(
+    roles: dict[str, Any], migrated_postgres: str
+) -> None:
+    values = {"hash": b"h" * 32, "salt": b"s" * 16}
     with roles["intake"].begin() as connection:
-        connection.execute(text(TIP), {"tip_id": 4242, "hash": b"h" * 32})
-        connection.execute(text("INSERT INTO attachments (tip_id, ciphertext) VALUES (4242, 'c')"))
-        status = connection.execute(
-            text("SELECT intake_tip_status(:hash)"), {"hash": b"h" * 32}
-        ).scalar()
-    # One tip's public status, through the narrow function only.
-    assert status == "new"
+        assert connection.execute(text(STORE_TIP), values).scalar() is True
+        # The same receipt hash again (a retried batch): nothing stored twice.
+        assert connection.execute(text(STORE_TIP), values).scalar() is False
+    owner = create_engine(migrated_postgres)
+    try:
+        with owner.begin() as connection:
+            status = connection.execute(text("SELECT status FROM tips WHERE tip_id = 4242"))
+            assert status.scalar() == "new"
+            files = connection.execute(
+                text(
+                    "SELECT ciphertext FROM attachments WHERE tip_id = 4242 ORDER BY attachment_id"
+                )
+            )
+            assert [bytes(row[0]) for row in files] == [b"f1", b"f2"]
+            connection.execute(text("DELETE FROM tips WHERE tip_id = 4242"))
+    finally:
+        owner.dispose()
 
 
 @pytest.mark.parametrize("action", sorted(FORBIDDEN_TO_THE_INTAKE))
@@ -123,7 +158,7 @@ def test_the_batch_stores_a_spooled_tip_with_the_intake_role_only(
     code = receipt_code(response)
     with roles["intake"].connect() as connection:
         status = connection.execute(
-            text("SELECT intake_tip_status(:hash)"),
+            text("SELECT status FROM intake_read_tip(:hash)"),
             {"hash": receipt_hash(settings.receipt_pepper, code)},
         ).scalar()
     assert status == "new"
