@@ -21,7 +21,16 @@ APPS = ("form_service.intake", "form_service.review", "form_service.cli")
 # sessions, inbox, workflow, audit, ...) work on a database session and never on a request.
 DESK_WEB = tuple(
     f"form_service.review.{name}"
-    for name in ("views", "forms", "guard", "state", "context", "headers", "errors")
+    for name in (
+        "views",
+        "forms",
+        "account_forms",  # the account pages' WTForms and their translated messages
+        "guard",
+        "state",
+        "context",
+        "headers",
+        "errors",
+    )
 )
 
 
