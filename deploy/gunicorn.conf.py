@@ -64,4 +64,6 @@ def on_starting(server: object) -> None:
     uri = str(getattr(getattr(server, "app", None), "app_uri", "") or "")
     for app in ("intake", "review"):
         if uri.startswith(f"form_service.{app}"):
-            check_or_exit(app)
+            # The desk's master also unlocks the key once, with core dumps and ptrace off,
+            # and its forked workers inherit both (form_service/review/keys.py).
+            check_or_exit(app, serving=True)

@@ -51,6 +51,7 @@ class Report:
     # Files a container user must own (when this ran without root, it could not hand them over).
     owners: dict[Path, int] = field(default_factory=dict)
     passphrase: str | None = None  # set only when no passphrase file was asked for
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,18 @@ def init_deployment(plan: Plan) -> Report:
     if plan.passphrase_file is not None:
         compose["DESK_PASSPHRASE_FILE"] = str(plan.passphrase_file.resolve())
     _file(report, plan.folder / ".env", lambda: env_text(compose))
+    if plan.passphrase_file is not None and same_disk(plan.passphrase_file, plan.secrets):
+        report.warnings.append(
+            f"{plan.passphrase_file} is on the same filesystem as the key: a copy of that disk "
+            "opens every tip; move it to a tmpfs (/run/...) written at each start, or a "
+            "removable medium (docs/deployment.md)"
+        )
     return report
+
+
+def same_disk(path: Path, other: Path) -> bool:
+    """Tell whether two paths live on one filesystem (the same device)."""
+    return os.stat(path).st_dev == os.stat(other).st_dev
 
 
 def check_own_secrets(intake_env: Path, review_env: Path) -> None:

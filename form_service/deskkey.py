@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from nacl import pwhash
+
+# PyNaCl's own cffi binding of libsodium: the one way to hand it a buffer we can wipe.
+from nacl._sodium import ffi, lib
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey
 from nacl.secret import SecretBox
@@ -62,8 +65,8 @@ def read_public_key(key_file: bytes) -> str:
     return str(_parse(key_file)["public_key"])
 
 
-def unlock_private_key(key_file: bytes, passphrase: str) -> PrivateKey:
-    """Decrypt the desk's private key with its passphrase."""
+def unlock_private_key(key_file: bytes, passphrase: str | bytearray | memoryview) -> PrivateKey:
+    """Decrypt the desk's private key with its passphrase (a buffer the caller can zero)."""
     document = _parse(key_file)
     strength = KdfStrength(int(document["opslimit"]), int(document["memlimit"]))
     salt = base64.b64decode(document["salt"])
@@ -78,8 +81,12 @@ def unlock_private_key(key_file: bytes, passphrase: str) -> PrivateKey:
     return private_key
 
 
-def _derive_key(passphrase: str, salt: bytes, strength: KdfStrength) -> bytes:
+def _derive_key(
+    passphrase: str | bytearray | memoryview, salt: bytes, strength: KdfStrength
+) -> bytes:
     """Derive the key-file encryption key from the passphrase with Argon2id."""
+    if not isinstance(passphrase, str):
+        return _derive_from_buffer(passphrase, salt, strength)
     return pwhash.argon2id.kdf(
         SecretBox.KEY_SIZE,
         passphrase.encode("utf-8"),
@@ -87,6 +94,34 @@ def _derive_key(passphrase: str, salt: bytes, strength: KdfStrength) -> bytes:
         opslimit=strength.opslimit,
         memlimit=strength.memlimit,
     )
+
+
+def _derive_from_buffer(
+    secret: bytearray | memoryview, salt: bytes, strength: KdfStrength
+) -> bytes:
+    """Derive as `_derive_key` does, letting libsodium read the caller's buffer in place.
+
+    PyNaCl's kdf() takes only bytes, an immutable copy nobody can wipe; handing libsodium the
+    mutable buffer itself leaves the caller's zeroing the only copy to undo. The derived key
+    is wiped here once copied out (it lives on briefly inside the SecretBox).
+    """
+    out = ffi.new("unsigned char[]", SecretBox.KEY_SIZE)
+    failed = lib.crypto_pwhash(
+        out,
+        SecretBox.KEY_SIZE,
+        ffi.from_buffer(secret),
+        len(secret),
+        salt,
+        strength.opslimit,
+        strength.memlimit,
+        pwhash.argon2id.ALG,
+    )
+    try:
+        if failed:
+            raise KeyFileError("the passphrase could not be stretched (out of memory?)")
+        return bytes(ffi.buffer(out, SecretBox.KEY_SIZE))
+    finally:
+        lib.sodium_memzero(out, SecretBox.KEY_SIZE)
 
 
 def _parse(key_file: bytes) -> dict[str, Any]:

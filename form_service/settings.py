@@ -284,6 +284,8 @@ class ReviewSettings(Settings):
     desk_key_file: Path | None = None
     desk_passphrase_file: Path | None = None
     desk_passphrase: str | None = field(default=None, repr=False)
+    # Delete the passphrase file once the gunicorn master has read it (a tmpfs file).
+    desk_passphrase_remove: bool = False
     # The public key the intake seals to; when given, the unlocked key must match it.
     desk_public_key: str | None = None
     retention_days: int = 365
@@ -323,6 +325,7 @@ class ReviewSettings(Settings):
         Variable("DESK_KEY_FILE", "desk_key_file", _to_path),
         Variable("DESK_PASSPHRASE_FILE", "desk_passphrase_file", _to_path),
         Variable("DESK_PASSPHRASE", "desk_passphrase", _to_secret),
+        Variable("DESK_PASSPHRASE_REMOVE", "desk_passphrase_remove", _to_bool),
         Variable("DESK_PUBLIC_KEY", "desk_public_key", _to_str),
         Variable("RETENTION_DAYS", "retention_days", _to_int),
         Variable("SEARCH_CACHE_MB", "search_cache_mb", _to_int),
@@ -414,8 +417,22 @@ class ReviewSettings(Settings):
             raise SettingsError(f"the audit key file holds fewer than {MIN_SECRET_LENGTH} bytes")
         return key
 
-    def read_passphrase(self) -> str | None:
-        """Return the desk key's passphrase: from its file (preferred) or the variable."""
-        if self.desk_passphrase_file is not None:
-            return self.desk_passphrase_file.read_text(encoding="utf-8").rstrip("\n")
-        return self.desk_passphrase
+    def read_passphrase_buffer(self, *, remove: bool = False) -> bytearray | None:
+        """Return the desk key's passphrase, as stored, in a buffer the caller zeroes after use.
+
+        From its file (read straight into the buffer, never into an immutable copy; removed
+        after reading when `remove` and FORM_SERVICE_DESK_PASSPHRASE_REMOVE say so), else the
+        variable (development only: a str Python cannot wipe).
+        """
+        path = self.desk_passphrase_file
+        if path is None:
+            return (
+                None if self.desk_passphrase is None else bytearray(self.desk_passphrase, "utf-8")
+            )
+        with path.open("rb", buffering=0) as source:
+            buffer = bytearray(os.fstat(source.fileno()).st_size)
+            source.readinto(buffer)  # a short read leaves NULs, which the caller strips
+        if remove and self.desk_passphrase_remove:
+            path.unlink()
+        # Never shrunk to drop the line end: a smaller bytearray may move, leaving a copy.
+        return buffer

@@ -63,6 +63,8 @@ def deploy_init(
             "DESK_PASSPHRASE_FILE=<that path> in .env.",
             err=True,
         )
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if report.owners:
         click.echo("Run as root to hand these files to the containers' users:", err=True)
         for path, uid in report.owners.items():

@@ -124,11 +124,16 @@ def intake_problems(environ: Mapping[str, str] | None = None) -> list[str]:
     return catalog_problems(settings, "intake", locales) or database_problems(settings)
 
 
-def review_problems(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Return every reason the staff desk could not serve (empty when it can)."""
+def review_problems(environ: Mapping[str, str] | None = None, serving: bool = False) -> list[str]:
+    """Return every reason the staff desk could not serve (empty when it can).
+
+    `serving`: this is the gunicorn master about to fork the desk's workers. It then refuses
+    core dumps and inspection first, removes the passphrase file once read if so configured,
+    and holds the unlocked key for the workers, which never read the passphrase themselves.
+    """
     from form_service.deskkey import KeyFileError
     from form_service.review.context import DESK_LANGUAGES
-    from form_service.review.keys import unlock_desk_key
+    from form_service.review.keys import hold_key, refuse_inspection, unlock_desk_key
 
     env = os.environ if environ is None else environ
     try:
@@ -136,28 +141,38 @@ def review_problems(environ: Mapping[str, str] | None = None) -> list[str]:
         refused = production_problems(settings, env)
         if refused:
             return refused
-        unlock_desk_key(settings)
+        if serving:
+            refuse_inspection()
+        private_key = unlock_desk_key(settings, remove=serving)
         settings.read_audit_key()
     except (SettingsError, KeyFileError, ValueError) as error:
         return [str(error)]
     except OSError as error:
-        return [f"the desk key file cannot be read: {error.strerror}"]
+        return [f"{error.filename or 'a key file'} cannot be read: {error.strerror}"]
     problems = catalog_problems(settings, "desk", list(DESK_LANGUAGES[1:]))
-    return problems or database_problems(settings)
+    problems = problems or database_problems(settings)
+    if serving and not problems:
+        hold_key(private_key)
+    return problems
+
+
+def check_or_exit(
+    app: str, environ: Mapping[str, str] | None = None, *, serving: bool = False
+) -> None:
+    """Exit 4 with a one-line reason on stderr unless `app` ("intake"/"review") can start.
+
+    `serving`: called by gunicorn's master before it forks the app's workers.
+    """
+    problems = review_problems(environ, serving) if app == "review" else CHECKS[app](environ)
+    if problems:
+        sys.stderr.write(f"form-service {app}: refusing to start: {'; '.join(problems)}\n")
+        raise SystemExit(EXIT_UNUSABLE)
 
 
 CHECKS: dict[str, Callable[[Mapping[str, str] | None], list[str]]] = {
     "intake": intake_problems,
     "review": review_problems,
 }
-
-
-def check_or_exit(app: str, environ: Mapping[str, str] | None = None) -> None:
-    """Exit 4 with a one-line reason on stderr unless `app` ("intake"/"review") can start."""
-    problems = CHECKS[app](environ)
-    if problems:
-        sys.stderr.write(f"form-service {app}: refusing to start: {'; '.join(problems)}\n")
-        raise SystemExit(EXIT_UNUSABLE)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,12 @@ from form_service import frame
 from form_service.clock import SYSTEM_CLOCK, Clock
 from form_service.review import context, errors, guard, headers
 from form_service.review.auth.throttle import SignInThrottle
-from form_service.review.keys import refuse_core_dumps, unlock_desk_key
+from form_service.review.keys import (
+    held_key,
+    refuse_core_dumps,
+    refuse_inspection,
+    unlock_desk_key,
+)
 from form_service.review.search import SearchTexts
 from form_service.review.state import DeskState, close_db
 from form_service.review.text import inert
@@ -40,7 +45,11 @@ def create_app(
     frame.configure_logging(settings)
     frame.check_catalogs(settings, DOMAIN, [lang for lang in context.DESK_LANGUAGES[1:]])
     refuse_core_dumps()
-    private_key = private_key or unlock_desk_key(settings)
+    if private_key is None:
+        # A served desk (tests pass their key): no core file, no ptrace, and the key the
+        # gunicorn master unlocked before forking this worker, if it did.
+        refuse_inspection()
+        private_key = held_key() or unlock_desk_key(settings)
     app = Flask(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -100,6 +100,19 @@ def test_a_desk_secret_equal_to_the_intakes_is_refused(tmp_path: Path, secret: s
         init_deployment(plan)
 
 
+def test_a_passphrase_on_the_keys_filesystem_is_warned_about(tmp_path: Path) -> None:
+    report = init_deployment(plan_for(tmp_path))  # tmp_path: one filesystem for both
+    assert any("same filesystem as the key" in warning for warning in report.warnings)
+    memory = Path("/dev/shm")  # a tmpfs, as the docs advise
+    if memory.is_dir() and os.stat(memory).st_dev != os.stat(tmp_path).st_dev:
+        apart = memory / f"test-passphrase-{os.getpid()}-{tmp_path.name}"
+        try:
+            report = init_deployment(plan_for(tmp_path / "second", passphrase_file=apart))
+            assert report.warnings == []
+        finally:
+            apart.unlink(missing_ok=True)
+
+
 def test_the_passphrase_is_never_written_beside_the_key(tmp_path: Path) -> None:
     plan = plan_for(tmp_path, passphrase_file=None)
     report = init_deployment(plan)
