@@ -41,6 +41,7 @@ GRANTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "notify_state": READ_WRITE,
         "staff": READ_WRITE,
         "staff_sessions": READ_WRITE,
+        "staff_recovery_codes": READ_WRITE,
         # Append-only: never UPDATE, DELETE or TRUNCATE.
         "audit_entries": ("SELECT", "INSERT"),
         # Read to verify from; only the owner prunes (`form-service audit prune`).

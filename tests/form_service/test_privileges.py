@@ -68,6 +68,7 @@ FORBIDDEN_TO_THE_INTAKE = {
     "delete audit": "DELETE FROM audit_entries",
     "disable a trigger": "ALTER TABLE audit_entries DISABLE TRIGGER ALL",
     "read sessions": "SELECT * FROM staff_sessions",
+    "read recovery codes": "SELECT * FROM staff_recovery_codes",
     "read labels": "SELECT * FROM tip_labels",
     "read triage": "SELECT * FROM tip_triage",
     "read templates": "SELECT * FROM reply_templates",
@@ -141,6 +142,24 @@ def test_the_desk_can_read_tips_and_add_audit_entries(roles: dict[str, Any]) -> 
     with roles["desk"].begin() as connection:
         connection.execute(text("SELECT count(*) FROM tips"))
         connection.execute(text("SELECT count(*) FROM audit_entries"))
+
+
+def test_the_desk_can_make_and_spend_recovery_codes(roles: dict[str, Any]) -> None:
+    with roles["desk"].begin() as connection:
+        staff_id = connection.scalar(
+            text(
+                "INSERT INTO staff (email, role, password_hash, totp_confirmed, disabled, "
+                "created_at) VALUES ('codes@example.org', 'reviewer', 'h', true, false, now()) "
+                "RETURNING staff_id"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO staff_recovery_codes (code_hash, staff_id) VALUES ('c', :s)"),
+            {"s": staff_id},
+        )
+        spent = connection.execute(text("DELETE FROM staff_recovery_codes WHERE code_hash = 'c'"))
+        assert spent.rowcount == 1
+        connection.execute(text("DELETE FROM staff WHERE staff_id = :s"), {"s": staff_id})
 
 
 def test_the_batch_stores_a_spooled_tip_with_the_intake_role_only(
