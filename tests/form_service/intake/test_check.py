@@ -341,3 +341,32 @@ def test_a_reply_cannot_be_read_from_everything_stored_without_the_code(
     # ...only the code does.
     key = derive_reply_private_key(code, reply_key.salt)
     assert open_for_tipster(key, reply.tipster_ciphertext) == "MARKER-SECRET-REPLY"
+
+
+BATCH_WORDS = {
+    # (the lookup page, the confirmation page)
+    "en": ("appears here only after the day", "from tomorrow, after the day"),
+    "ja": ("その日の一括保存の後にはじめて", "明日から確認できます"),
+    "ko": ("그날의 일괄 저장이 끝난 뒤에야", "내일부터 확인하실 수 있습니다"),
+    "zh-hans": ("要在当天的批量保存之后才能", "您从明天起即可在那里查看"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(BATCH_WORDS))
+def test_the_pages_say_a_tip_opens_only_after_the_days_batch(client: Any, lang: str) -> None:
+    lookup_words, confirmation_words = BATCH_WORDS[lang]
+    assert confirmation_words in post_tip(client, lang, flush=False).get_data(as_text=True)
+    assert lookup_words in client.get(f"/form/{lang}/check/").get_data(as_text=True)
+
+
+def test_a_tip_looked_up_before_the_batch_is_not_found_yet_and_the_page_says_why(
+    client: Any,
+) -> None:
+    code = receipt_code(post_tip(client, flush=False))
+    data = {"csrf_token": token_of(client), "receipt": code}
+    before = client.post(CHECK, data=data).get_data(as_text=True)
+    assert "We could not open a tip with this code" in before
+    assert "appears here only after the day" in before
+    run_batch(client.application)
+    data = {"csrf_token": token_of(client), "receipt": code}
+    assert client.post(CHECK, data=data).status_code == 303
