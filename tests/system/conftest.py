@@ -16,6 +16,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ class Stack:
     public: str
     http: str
     desk: str
+    # The plain-HTTP onion listener, where Tor's daemon would connect (None when turned off).
+    onion: str | None
     intake: list[str]
     review: str
     ca: Path
@@ -103,6 +106,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             public=stack_state["public"],
             http=stack_state["http"],
             desk=stack_state["desk"],
+            onion=stack_state["onion"],
             intake=stack_state["intake"],
             review=stack_state["review"],
             ca=Path(stack_state["ca"]),
@@ -222,6 +226,31 @@ def read_logs(stack: Stack) -> dict[Path, str]:
     return {path: path.read_text(errors="replace") for path in log_files(stack)}
 
 
+def access_log_lines(stack: Stack, marker: str, within: float = 10) -> list[str]:
+    """Return nginx's access-log lines once one holds marker (or after `within` seconds)."""
+    deadline = time.monotonic() + within
+    while True:
+        text = "".join(t for p, t in read_logs(stack).items() if p.name == "access.log")
+        if marker in text or time.monotonic() > deadline:
+            return text.splitlines()
+        time.sleep(0.1)
+
+
 def headers_of(response: Response) -> dict[str, Any]:
     """Return a response's headers as a plain dict, for assertion messages."""
     return {name: values for name, values in response.headers.items()}
+
+
+def run_the_batch() -> None:
+    """Store the spooled tips now, as the stack's flusher does at each batch time."""
+    from form_service.db import make_engine
+    from form_service.intake import spool
+    from form_service.settings import IntakeSettings
+    from tools.stack import prepare as stack_setup
+
+    settings = IntakeSettings.from_env(stack_setup.intake_env())
+    engine = make_engine(settings)
+    try:
+        spool.flush(settings.spool_path, engine)
+    finally:
+        engine.dispose()

@@ -167,7 +167,7 @@ def test_app_processes_run_as_non_root() -> None:
     text = DOCKERFILE.read_text()
     stages = re.split(r"^FROM ", text, flags=re.MULTILINE)[1:]
     runtime = {stage.split()[2]: stage for stage in stages if " AS " in stage.split("\n")[0]}
-    for target in ("app", "web"):
+    for target in ("app", "web", "tor"):
         users = re.findall(r"^USER (\S+)", runtime[target], flags=re.MULTILINE)
         assert users and users[-1] not in {"root", "0"}, target
 
@@ -196,6 +196,8 @@ def web_values(prefix: Path) -> dict[str, str]:
             "NGINX_TLS_RSA_KEY": str(prefix / "rsa-key.pem"),
             "NGINX_SITE_ROOT": str(prefix),
             "NGINX_ERROR_LOG": "stderr",
+            # The socket's folder is a volume in the container; here, the test's own folder.
+            "NGINX_ONION_LISTEN": f"unix:{prefix / 'onion.sock'}",
             "NGINX_INTAKE_SERVERS": "server 127.0.0.1:8000;",
             "NGINX_REVIEW_SERVERS": "server 127.0.0.1:8001;",
         }
@@ -226,10 +228,13 @@ def test_the_image_entrypoint_renders_what_the_stack_renders(tmp_path: Path) -> 
         "nginx.conf",
         "conf.d/tls.conf",
         "conf.d/security-headers.conf",
+        "conf.d/hsts.conf",
+        "conf.d/public-site.conf",
         "conf.d/proxy.conf",
         "ffdhe2048.pem",
         "errors/413.html",
         "extra/tls/rsa.conf",
+        "extra/onion/server.conf",
     ):
         assert (shell_prefix / name).read_text() == (python_prefix / name).read_text(), name
 
@@ -254,6 +259,31 @@ def test_the_entrypoint_refuses_a_missing_value(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "NGINX_SERVER_NAME" in result.stderr
+
+
+def test_without_an_onion_listen_value_neither_renderer_writes_the_onion_block(
+    tmp_path: Path,
+) -> None:
+    if shutil.which("envsubst") is None:
+        require("envsubst", "apt-get install gettext-base (the web image uses it)")
+    values = {**web_values(tmp_path), "NGINX_ONION_LISTEN": ""}
+    python_prefix, shell_prefix = tmp_path / "python", tmp_path / "shell"
+    # Each prefix holds a block from an earlier start: turning the option off removes it.
+    for prefix in (python_prefix, shell_prefix):
+        (prefix / "extra" / "onion").mkdir(parents=True)
+        (prefix / "extra" / "onion" / "server.conf").write_text("server { listen 1; }\n")
+    nginx_config.render_prefix(python_prefix, values)
+    env = {
+        "PATH": os.environ["PATH"],
+        **values,
+        "NGINX_PREFIX_DIR": str(shell_prefix),
+        "NGINX_TEMPLATE_DIR": str(nginx_config.NGINX_DIR),
+    }
+    entrypoint = nginx_config.NGINX_DIR / "docker-entrypoint.sh"
+    subprocess.run(["sh", str(entrypoint), "true"], env=env, check=True, timeout=30)
+    for prefix in (python_prefix, shell_prefix):
+        assert list((prefix / "extra" / "onion").iterdir()) == [], prefix
+        assert "include extra/onion/*.conf;" in (prefix / "nginx.conf").read_text()
 
 
 def test_the_production_rendering_passes_nginx_t(tmp_path: Path) -> None:
@@ -287,13 +317,13 @@ def test_every_builder_gets_the_same_small_context() -> None:
 
 
 def resolved(tmp_path: Path, *files: Path) -> dict[str, Any]:
-    """Return the Compose configuration of these files, with throwaway CI variables."""
+    """Return the Compose configuration of these files and every profile, with CI variables."""
     for name in ("intake.env", "review.env", "migrate.env"):
         (tmp_path / name).touch()
     env = {"PATH": os.environ.get("PATH", ""), "CI_SECRETS_DIR": str(tmp_path), **EXAMPLE_ENV}
     args = [arg for path in files for arg in ("-f", str(path))]
     result = subprocess.run(
-        [str(compose_binary()), *args, "config", "--format", "json"],
+        [str(compose_binary()), *args, "--profile", "onion", "config", "--format", "json"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -392,3 +422,74 @@ def test_the_intake_and_the_flusher_share_a_spool_volume(config: dict[str, Any])
         [volume] = config["services"][name]["volumes"]
         assert (volume["type"], volume["source"]) == ("volume", "spool"), name
         assert volume["target"] == "/var/lib/form-service/spool"
+
+
+@pytest.fixture(scope="module")
+def onion_config() -> dict[str, Any]:
+    """Return the compose file as resolved with the `onion` profile."""
+    result = compose("--profile", "onion", "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_tor_runs_only_in_the_onion_profile(
+    config: dict[str, Any], onion_config: dict[str, Any]
+) -> None:
+    assert "tor" not in config["services"]
+    assert set(onion_config["services"]) == set(config["services"]) | {"tor"}
+    tor = onion_config["services"]["tor"]
+    assert tor["profiles"] == ["onion"]
+    assert tor["build"]["target"] == "tor"
+    assert tor["read_only"] is True and tor["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in tor["security_opt"]
+    assert tor["healthcheck"]["test"]
+    assert not tor.get("ports") and not tor.get("secrets")
+    assert tor["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def torrc() -> dict[str, list[str]]:
+    """Return deploy/tor/torrc as option -> values (comments and blank lines left out)."""
+    options: dict[str, list[str]] = {}
+    for line in (ROOT / "deploy" / "tor" / "torrc").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.strip().partition(" ")
+            options.setdefault(name, []).append(value)
+    return options
+
+
+def mount(service: dict[str, Any], source: str) -> dict[str, Any]:
+    """Return the one mount of a named volume in a service."""
+    [found] = [v for v in service.get("volumes", []) if v["source"] == source]
+    return found
+
+
+def test_tor_reaches_web_only_through_the_socket_on_their_shared_volume(
+    onion_config: dict[str, Any],
+) -> None:
+    web, tor = onion_config["services"]["web"], onion_config["services"]["tor"]
+    listen = web["environment"]["NGINX_ONION_LISTEN"]
+    assert listen.startswith("unix:")
+    socket = Path(listen.removeprefix("unix:"))
+    assert torrc()["HiddenServicePort"] == [f"80 {listen}"]
+    web_mount, tor_mount = mount(web, "onion-socket"), mount(tor, "onion-socket")
+    assert web_mount["target"] == tor_mount["target"] == str(socket.parent)
+    assert not web_mount.get("read_only") and tor_mount["read_only"] is True
+    # No other service mounts the socket; tor is on the outward network only.
+    for name, service in onion_config["services"].items():
+        if name not in {"web", "tor"}:
+            assert all(v.get("source") != "onion-socket" for v in service.get("volumes", [])), name
+    assert set(tor["networks"]) == {"frontend"}
+
+
+def test_tor_keeps_its_keys_on_a_named_volume_and_logs_no_address(
+    onion_config: dict[str, Any],
+) -> None:
+    options = torrc()
+    state = mount(onion_config["services"]["tor"], "tor-state")
+    assert state["type"] == "volume" and "tor-state" in onion_config["volumes"]
+    assert options["DataDirectory"] == [state["target"]]
+    [service_dir] = options["HiddenServiceDir"]
+    assert Path(service_dir).parent == Path(state["target"])
+    assert options["SocksPort"] == ["0"]
+    assert options["SafeLogging"] == ["1"]
+    assert options["Log"] == ["notice stdout"]

@@ -11,7 +11,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from tests.system.conftest import Client, Stack, csrf_token, read_logs
+from tests.system.conftest import Client, Stack, csrf_token, read_logs, run_the_batch
 from tools.stack import prepare as stack_setup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,20 +46,6 @@ def add_staff_member() -> str:
     finally:
         engine.dispose()
     return code
-
-
-def run_the_batch() -> None:
-    """Store the spooled tips now, as the stack's flusher does at each batch time."""
-    from form_service.db import make_engine
-    from form_service.intake import spool
-    from form_service.settings import IntakeSettings
-
-    settings = IntakeSettings.from_env(stack_setup.intake_env())
-    engine = make_engine(settings)
-    try:
-        spool.flush(settings.spool_path, engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")

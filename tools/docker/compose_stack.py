@@ -204,9 +204,13 @@ def write_secrets(stack: Stack) -> None:
             path.chmod(0o444)
 
 
-def config(stack: Stack) -> dict[str, Any]:
-    """Return the stack's Compose configuration as the Compose binary resolves it."""
-    resolved: dict[str, Any] = json.loads(compose(stack, "config", "--format", "json"))
+def config(stack: Stack, *profiles: str) -> dict[str, Any]:
+    """Return the stack's Compose configuration as the Compose binary resolves it.
+
+    Services of a profile (`tor`, of `onion`) are in it only when their profile is named.
+    """
+    flags = [arg for profile in profiles for arg in ("--profile", profile)]
+    resolved: dict[str, Any] = json.loads(compose(stack, *flags, "config", "--format", "json"))
     return resolved
 
 
@@ -216,40 +220,47 @@ def build_images(stack: Stack) -> list[Build]:
     for service in config(stack)["services"].values():
         if "build" in service:
             builds.setdefault(service["image"], service["build"])
-    done = []
-    for image, build in builds.items():
-        args = [
-            arg
-            for key, value in build.get("args", {}).items()
-            for arg in ("--build-arg", f"{key}={value}")
-        ]
-        started = time.monotonic()
-        # Host network: the registries answer here only on the host's own network.
-        run(
-            [
-                "docker",
-                "build",
-                # No container of a failed step is left behind.
-                "--force-rm",
-                "--network",
-                "host",
-                "--label",
-                LABEL,
-                "-f",
-                str(Path(build["context"]) / build["dockerfile"]),
-                "--target",
-                build["target"],
-                *args,
-                "-t",
-                image,
-                build["context"],
-            ],
-            timeout=1200,
-        )
-        done.append(Build(image, time.monotonic() - started, image_size(image)))
-    # Images that a rebuild left untagged: this project's only (by label).
-    run(["docker", "image", "prune", "-f", "--filter", f"label={LABEL}"], timeout=120)
+    done = [build_image(image, build) for image, build in builds.items()]
+    prune_images()
     return done
+
+
+def build_image(image: str, build: dict[str, Any]) -> Build:
+    """Build one image from a service's resolved `build` section; return its time and size."""
+    args = [
+        arg
+        for key, value in build.get("args", {}).items()
+        for arg in ("--build-arg", f"{key}={value}")
+    ]
+    started = time.monotonic()
+    # Host network: the registries answer here only on the host's own network.
+    run(
+        [
+            "docker",
+            "build",
+            # No container of a failed step is left behind.
+            "--force-rm",
+            "--network",
+            "host",
+            "--label",
+            LABEL,
+            "-f",
+            str(Path(build["context"]) / build["dockerfile"]),
+            "--target",
+            build["target"],
+            *args,
+            "-t",
+            image,
+            build["context"],
+        ],
+        timeout=1200,
+    )
+    return Build(image, time.monotonic() - started, image_size(image))
+
+
+def prune_images() -> None:
+    """Remove the images that a rebuild left untagged: this project's only (by label)."""
+    run(["docker", "image", "prune", "-f", "--filter", f"label={LABEL}"], timeout=120)
 
 
 def image_size(image: str) -> int:

@@ -1,8 +1,9 @@
 """The production topology from local processes: `python -m tools.stack start|stop|status`.
 
 nginx (the system package) with deploy/nginx/ rendered for loopback and a local certificate
-authority, two gunicorn `intake` instances and one `review` instance with
-deploy/gunicorn.conf.py, against the PostgreSQL and Redis servers of this machine.
+authority, its plain-HTTP onion listener included (where Tor's daemon would connect), two
+gunicorn `intake` instances and one `review` instance with deploy/gunicorn.conf.py, against
+the PostgreSQL and Redis servers of this machine.
 Everything it writes lives in the ignored folder var/stack/; see docs/deployment.md.
 
 STACK_PORT_OFFSET (default 0) moves every port, the database name and the Redis database,
@@ -19,5 +20,7 @@ STACK = ROOT / "var" / "stack"
 HOST = "127.0.0.1"
 OFFSET = int(os.environ.get("STACK_PORT_OFFSET", "0"))
 HTTP_PORT, HTTPS_PORT, DESK_PORT = 8080 + OFFSET, 8443 + OFFSET, 8444 + OFFSET
+# The onion listener (plain HTTP, as Tor's daemon reaches it); STACK_ONION_LISTEN="" turns it off.
+ONION_LISTEN = os.environ.get("STACK_ONION_LISTEN", f"{HOST}:{8081 + OFFSET}")
 INTAKE_PORTS = (8101 + OFFSET, 8102 + OFFSET)
 REVIEW_PORT = 8201 + OFFSET

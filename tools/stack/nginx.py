@@ -16,14 +16,22 @@ from pathlib import Path
 NGINX_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 PLACEHOLDER = re.compile(r"\$\{(NGINX_[A-Z0-9_]+)\}")
 # Files rendered with placeholders; everything else in deploy/nginx/ is copied as it is.
-TEMPLATES = ("nginx.conf.template", "conf.d/tls.conf")
-COPIED = ("conf.d/security-headers.conf", "conf.d/proxy.conf", "ffdhe2048.pem", "errors")
+TEMPLATES = ("nginx.conf.template", "conf.d/tls.conf", "conf.d/public-site.conf")
+COPIED = (
+    "conf.d/security-headers.conf",
+    "conf.d/hsts.conf",
+    "conf.d/proxy.conf",
+    "ffdhe2048.pem",
+    "errors",
+)
+# The optional onion listener, rendered into extra/onion/ only when NGINX_ONION_LISTEN is set.
+ONION_TEMPLATE = "onion.conf.template"
 
 
 def placeholders() -> set[str]:
     """Return every placeholder name the templates use."""
     names: set[str] = set()
-    for template in TEMPLATES:
+    for template in (*TEMPLATES, ONION_TEMPLATE):
         names.update(PLACEHOLDER.findall((NGINX_DIR / template).read_text(encoding="utf-8")))
     return names
 
@@ -38,7 +46,15 @@ def render_text(text: str, values: Mapping[str, str]) -> str:
 
 def render_prefix(prefix: Path, values: Mapping[str, str]) -> Path:
     """Write an nginx prefix (config, includes, error pages, temp folders); return the conf."""
-    for folder in ("conf.d", "extra/public", "extra/desk", "extra/tls", "logs", "tmp"):
+    for folder in (
+        "conf.d",
+        "extra/public",
+        "extra/desk",
+        "extra/tls",
+        "extra/onion",
+        "logs",
+        "tmp",
+    ):
         (prefix / folder).mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source, target = NGINX_DIR / name, prefix / name
@@ -59,4 +75,19 @@ def render_prefix(prefix: Path, values: Mapping[str, str]) -> Path:
             f"ssl_certificate_key {values['NGINX_TLS_RSA_KEY']};\n",
             encoding="utf-8",
         )
+    render_onion(prefix, values)
     return prefix / "nginx.conf"
+
+
+def render_onion(prefix: Path, values: Mapping[str, str]) -> None:
+    """Write the onion listener's server block when NGINX_ONION_LISTEN is set, else remove it."""
+    server = prefix / "extra" / "onion" / "server.conf"
+    server.unlink(missing_ok=True)
+    listen = values.get("NGINX_ONION_LISTEN", "")
+    if not listen:
+        return
+    text = render_text((NGINX_DIR / ONION_TEMPLATE).read_text(encoding="utf-8"), values)
+    server.write_text(text, encoding="utf-8")
+    if listen.startswith("unix:"):
+        # A socket an nginx left when it was killed would make this one's bind fail.
+        Path(listen.removeprefix("unix:")).unlink(missing_ok=True)

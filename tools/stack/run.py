@@ -19,6 +19,7 @@ from tools.stack import (
     HTTP_PORT,
     HTTPS_PORT,
     INTAKE_PORTS,
+    ONION_LISTEN,
     REVIEW_PORT,
     ROOT,
     STACK,
@@ -51,6 +52,7 @@ def nginx_values() -> dict[str, str]:
         "NGINX_SITE_ROOT": str(STACK / "site"),
         "NGINX_FORM_MAX_BODY": prepare.form_max_body(),
         "NGINX_ONION_ORIGIN": os.environ.get("STACK_ONION_ORIGIN", ""),
+        "NGINX_ONION_LISTEN": ONION_LISTEN,
         "NGINX_INTAKE_SERVERS": " ".join(f"server {HOST}:{port};" for port in INTAKE_PORTS),
         "NGINX_REVIEW_SERVERS": f"server {HOST}:{REVIEW_PORT};",
     }
@@ -62,6 +64,10 @@ def state() -> dict[str, object]:
         "public": f"https://{HOST}:{HTTPS_PORT}",
         "http": f"http://{HOST}:{HTTP_PORT}",
         "desk": f"https://{HOST}:{DESK_PORT}",
+        # Where Tor's daemon would connect (None when STACK_ONION_LISTEN is empty or a socket).
+        "onion": None
+        if ONION_LISTEN.startswith("unix:") or not ONION_LISTEN
+        else f"http://{ONION_LISTEN}",
         "intake": [f"http://{HOST}:{port}" for port in INTAKE_PORTS],
         "review": f"http://{HOST}:{REVIEW_PORT}",
         "ca": str(STACK / "tls" / "ca.pem"),
