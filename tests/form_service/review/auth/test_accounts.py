@@ -5,14 +5,17 @@ The last active admin can be neither disabled nor demoted; every change is audit
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from nacl.public import PrivateKey
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from form_service.clock import FixedClock
+from form_service.frame import STATE_KEY
 from form_service.models import AuditEntry, Staff, StaffRole, StaffSession
 from form_service.review.auth import accounts
 from tests.form_service.factories import FIXED_MOMENT, make_staff
@@ -111,3 +114,52 @@ def test_a_new_code_starts_a_new_72_hours(db: Session, desk_private_key: Private
     db.commit()
     assert not accounts.redeem_enrolment_code(db, staff, account.enrolment_code or "", later.now())
     assert accounts.redeem_enrolment_code(db, staff, code, later.now() + timedelta(hours=71))
+
+
+# Row locks are PostgreSQL's; SQLite lets one writer in at a time and refuses the other.
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(
+    review_app: Flask, db: Session, desk_private_key: PrivateKey
+) -> None:
+    first_admin = make_staff(db, desk_private_key, "first@example.org", StaffRole.ADMIN)
+    second_admin = make_staff(db, desk_private_key, "second@example.org", StaffRole.ADMIN)
+    state = review_app.extensions[STATE_KEY]
+    first, second = state.session_factory(), state.session_factory()
+    outcome: list[str] = []
+
+    def demote_the_first() -> None:
+        """Demote the first admin in another transaction, while the first change is open."""
+        try:
+            accounts.change_role(second, first_admin.email, StaffRole.REVIEWER, second_admin.email)
+            second.commit()
+            outcome.append("demoted")
+        except accounts.LastAdminError:
+            second.rollback()
+            outcome.append("refused")
+
+    try:
+        # Uncommitted: the first transaction holds its locks while the second one starts.
+        accounts.change_role(first, second_admin.email, StaffRole.REVIEWER, first_admin.email)
+        worker = threading.Thread(target=demote_the_first)
+        worker.start()
+        with state.engine.connect() as watcher:
+            for _ in range(5000):  # until the second transaction waits on a lock
+                waiting = watcher.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                )
+                if waiting:
+                    break
+            else:
+                pytest.fail("the second change never waited for the first")
+        first.commit()
+        worker.join(timeout=60)
+    finally:
+        first.close()
+        second.close()
+    assert outcome == ["refused"]
+    db.expire_all()
+    admins = db.scalars(select(Staff.email).where(Staff.role == StaffRole.ADMIN))
+    assert list(admins) == [first_admin.email]
