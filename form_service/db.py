@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from form_service.settings import ReviewSettings, Settings
 
 # What every SQLite connection must run with: WAL with synchronous=FULL survives
-# power loss, and foreign keys are off by default in SQLite.
-SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
+# power loss, foreign keys are off by default in SQLite, and secure_delete overwrites
+# deleted rows with zeros (off in SQLite's default build; Debian's happens to turn it on).
+SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "secure_delete": 1}
 
 
 class DatabaseSetupError(RuntimeError):
@@ -43,6 +44,7 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA secure_delete = ON")
         finally:
             cursor.close()
 

@@ -16,7 +16,9 @@ def purge() -> None:
     settings = load_settings(ReviewSettings)
     days = settings.retention_days
     with database(settings) as db:
-        count = retention.purge_closed_tips(db, days, utc_today(), CLI_ACTOR)
+        count = retention.purge_closed_tips(
+            db, days, utc_today(), CLI_ACTOR, lambda note: click.echo(f"Warning: {note}", err=True)
+        )
     click.echo(f"Deleted {count} tip(s) closed more than {days} days ago.")
 
 

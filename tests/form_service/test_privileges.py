@@ -181,3 +181,10 @@ def test_the_batch_stores_a_spooled_tip_with_the_intake_role_only(
             {"hash": receipt_hash(settings.receipt_pepper, code)},
         ).scalar()
     assert status == "new"
+
+
+def test_the_desk_role_cannot_rewrite_purged_tables_and_says_so(roles: dict[str, Any]) -> None:
+    from form_service import erase
+
+    notes = erase.scrub(roles["desk"], ["tips", "attachments"])
+    assert len(notes) == 1 and "tips, attachments" in notes[0] and "owner" in notes[0]
