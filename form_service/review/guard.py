@@ -56,7 +56,7 @@ def safe_next(value: str | None) -> str | None:
 
 def _load_staff() -> None:
     """Find the session record behind the cookie and put its staff member on g."""
-    g.staff, g.stage = None, None
+    g.staff, g.stage, g.session_record = None, None, None
     settings = desk().settings
     found = load_session(
         db(),
@@ -68,6 +68,7 @@ def _load_staff() -> None:
     if found is not None:
         record, g.staff = found
         g.stage = SessionStage(record.stage)
+        g.session_record = record
 
 
 def guard() -> ResponseReturnValue | None:

@@ -193,6 +193,8 @@ def set_language(code: str) -> ResponseReturnValue:
         session["lang"] = code
         if g.staff is not None:
             g.staff.language = code
+            # The own page tells sessions apart by their desk language: keep it current.
+            g.session_record.language = code
             db().commit()
     path = safe_next(request.args.get("next"))
     return redirect(request.script_root + path if path else url_for("review.inbox"))

@@ -217,3 +217,20 @@ def test_the_account_pages_speak_japanese(
     gone = review_client.get("/invitation?code=nothing").get_data(as_text=True)
     assert "このリンク" in gone
     assert PASSWORD not in page
+
+
+def test_an_enrolment_code_from_a_reset_dies_after_72_hours_at_sign_in(
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey, clock: FixedClock
+) -> None:
+    account = make_staff(db, desk_private_key, enrolled=False)
+    clock.advance(hours=72)
+    token = csrf_token(review_client, "/sign-in")
+    review_client.post(
+        "/sign-in", data={"csrf_token": token, "email": account.email, "password": PASSWORD}
+    )
+    token = csrf_token(review_client, "/sign-in/enrol")
+    response = review_client.post(
+        "/sign-in/enrol", data={"csrf_token": token, "enrolment_code": account.enrolment_code}
+    )
+    assert response.status_code == 401
+    assert "totp-secret" not in review_client.get("/sign-in/enrol").get_data(as_text=True)

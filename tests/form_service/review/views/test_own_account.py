@@ -189,3 +189,13 @@ def test_a_recovery_code_of_another_account_does_not_work(
     sign_in(client, db, theirs)
     codes = make_codes(client)
     assert use_recovery_code(review_app.test_client(), mine, codes[0]) == 401
+
+
+def test_switching_the_language_is_kept_on_the_session_too(
+    review_client: FlaskClient, db: Session, desk_private_key: PrivateKey
+) -> None:
+    sign_in(review_client, db, make_staff(db, desk_private_key))
+    assert db.scalar(select(StaffSession.language)) == "en"
+    review_client.get("/language/ja")
+    db.expire_all()
+    assert db.scalar(select(StaffSession.language)) == "ja"
