@@ -1,7 +1,9 @@
 """Time a tipster's follow-up lookup of a tip with three desk replies, per request; print JSON.
 
-In process (Flask's test client on SQLite, no network), like the desk's benchmark: one tip
-is posted through the form, the desk writes three replies (replies.send_reply), then
+In process (Flask's test client, no network), like the desk's benchmark, on SQLite or, with
+--postgres, on a throwaway database of the local PostgreSQL, where every read goes through
+the intake's functions (privileges.py): one tip is posted through the form, the batch stores
+it, the desk writes three replies (replies.send_reply), then
 - the lookup: POST of the receipt code (HMAC, one query, reply-key derivation, session),
   and the same for an unknown code and a malformed one (which must cost the same);
 - the tip page of the open session: the status and the three replies opened with the key
@@ -9,19 +11,22 @@ is posted through the form, the desk writes three replies (replies.send_reply), 
 - the reference, in the same process: GET of the empty form.
 Each lookup uses a fresh browser session, as the lookup limit counts per session.
 
-    .venv/bin/python bench/followup_bench.py [--runs 20]
+    .venv/bin/python bench/followup_bench.py [--runs 20] [--postgres]
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime as dt
 import json
 import re
 import statistics
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +82,23 @@ def timed(action: Any, runs: int) -> dict[str, float]:
     return {"median_ms": statistics.median(samples), "max_ms": max(samples)}
 
 
-def measure(runs: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Create a database on the local PostgreSQL for one run and drop it after."""
+    import psycopg
+
+    name = f"followup_bench_{uuid.uuid4().hex[:12]}"
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def measure(runs: int, database_url: str | None = None) -> dict[str, Any]:
     """Post a tip, reply three times, and time the lookup, the tip page and the form."""
     from form_service.intake import create_app
     from form_service.settings import IntakeSettings
@@ -85,7 +106,8 @@ def measure(runs: int) -> dict[str, Any]:
     key = PrivateKey.generate()
     with tempfile.TemporaryDirectory(prefix="followup-bench-") as folder:
         scratch = Path(folder)
-        env = prepare(scratch, f"sqlite:///{scratch / 'intake.sqlite3'}", "sqlite://")
+        url = database_url or f"sqlite:///{scratch / 'intake.sqlite3'}"
+        env = prepare(scratch, url, "sqlite://")
         env["FORM_SERVICE_DESK_PUBLIC_KEY"] = base64.b64encode(bytes(key.public_key)).decode()
         app = create_app(IntakeSettings.from_env(env))
         code = post_tip(app.test_client())
@@ -123,6 +145,7 @@ def measure(runs: int) -> dict[str, Any]:
         "tip_page_ms": tip_page,
         "form_page_ms": form_page,
         "runs": runs,
+        "database": url.split(":", 1)[0].split("+", 1)[0],
     }
 
 
@@ -130,7 +153,13 @@ def main() -> None:
     """Print the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    print(json.dumps(measure(parser.parse_args().runs), indent=2))
+    parser.add_argument("--postgres", action="store_true", help="on the local PostgreSQL")
+    args = parser.parse_args()
+    if not args.postgres:
+        print(json.dumps(measure(args.runs), indent=2))
+        return
+    with throwaway_postgres() as url:
+        print(json.dumps(measure(args.runs, url), indent=2))
 
 
 if __name__ == "__main__":
