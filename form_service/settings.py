@@ -417,11 +417,10 @@ class ReviewSettings(Settings):
             raise SettingsError(f"the audit key file holds fewer than {MIN_SECRET_LENGTH} bytes")
         return key
 
-    def read_passphrase_buffer(self, *, remove: bool = False) -> bytearray | None:
+    def read_passphrase_buffer(self) -> bytearray | None:
         """Return the desk key's passphrase, as stored, in a buffer the caller zeroes after use.
 
-        From its file (read straight into the buffer, never into an immutable copy; removed
-        after reading when `remove` and FORM_SERVICE_DESK_PASSPHRASE_REMOVE say so), else the
+        From its file (read straight into the buffer, never into an immutable copy), else the
         variable (development only: a str Python cannot wipe).
         """
         path = self.desk_passphrase_file
@@ -432,7 +431,5 @@ class ReviewSettings(Settings):
         with path.open("rb", buffering=0) as source:
             buffer = bytearray(os.fstat(source.fileno()).st_size)
             source.readinto(buffer)  # a short read leaves NULs, which the caller strips
-        if remove and self.desk_passphrase_remove:
-            path.unlink()
         # Never shrunk to drop the line end: a smaller bytearray may move, leaving a copy.
         return buffer

@@ -128,12 +128,13 @@ def review_problems(environ: Mapping[str, str] | None = None, serving: bool = Fa
     """Return every reason the staff desk could not serve (empty when it can).
 
     `serving`: this is the gunicorn master about to fork the desk's workers. It then refuses
-    core dumps and inspection first, removes the passphrase file once read if so configured,
-    and holds the unlocked key for the workers, which never read the passphrase themselves.
+    core dumps and inspection first and, once every check passed, holds the unlocked key for
+    the workers (which never read the passphrase themselves) and removes the passphrase file
+    if so configured. A refusal keeps the file, so the next start can read it.
     """
     from form_service.deskkey import KeyFileError
+    from form_service.review import keys
     from form_service.review.context import DESK_LANGUAGES
-    from form_service.review.keys import hold_key, refuse_inspection, unlock_desk_key
 
     env = os.environ if environ is None else environ
     try:
@@ -142,8 +143,8 @@ def review_problems(environ: Mapping[str, str] | None = None, serving: bool = Fa
         if refused:
             return refused
         if serving:
-            refuse_inspection()
-        private_key = unlock_desk_key(settings, remove=serving)
+            keys.refuse_inspection()
+        private_key = keys.unlock_desk_key(settings)
         settings.read_audit_key()
     except (SettingsError, KeyFileError, ValueError) as error:
         return [str(error)]
@@ -152,7 +153,8 @@ def review_problems(environ: Mapping[str, str] | None = None, serving: bool = Fa
     problems = catalog_problems(settings, "desk", list(DESK_LANGUAGES[1:]))
     problems = problems or database_problems(settings)
     if serving and not problems:
-        hold_key(private_key)
+        keys.hold_key(private_key)
+        keys.forget_passphrase_file(settings)
     return problems
 
 

@@ -28,14 +28,11 @@ PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 _held: list[PrivateKey] = []
 
 
-def unlock_desk_key(settings: ReviewSettings, *, remove: bool = False) -> PrivateKey:
-    """Read the key file, unlock it with the passphrase (then zeroed) and check the public key.
-
-    `remove`: delete the passphrase file once read, when the settings ask for it.
-    """
+def unlock_desk_key(settings: ReviewSettings) -> PrivateKey:
+    """Read the key file, unlock it with the passphrase (then zeroed) and check the public key."""
     if settings.desk_key_file is None:
         raise SettingsError(_MISSING)
-    passphrase = settings.read_passphrase_buffer(remove=remove)
+    passphrase = settings.read_passphrase_buffer()
     if passphrase is None:
         raise SettingsError(_MISSING)
     length = len(passphrase)
@@ -58,6 +55,12 @@ _MISSING = (
 def hold_key(private_key: PrivateKey) -> None:
     """Keep the unlocked key for the processes this one forks (gunicorn's workers)."""
     _held[:] = [private_key]
+
+
+def forget_passphrase_file(settings: ReviewSettings) -> None:
+    """Delete the passphrase file if FORM_SERVICE_DESK_PASSPHRASE_REMOVE asks (once started)."""
+    if settings.desk_passphrase_remove and settings.desk_passphrase_file is not None:
+        settings.desk_passphrase_file.unlink(missing_ok=True)
 
 
 def held_key() -> PrivateKey | None:

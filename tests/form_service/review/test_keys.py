@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from form_service import deskkey, migrate
+from form_service.cli.startup import review_problems
 from form_service.deskkey import INTERACTIVE, generate_key_pair
 from form_service.review import keys
 from form_service.settings import ReviewSettings
@@ -23,6 +24,7 @@ from tests.form_service.factories import make_review_settings, make_settings
 from tests.reliability.servers import free_port
 
 PASSPHRASE = "correct horse battery staple, kept apart"  # noqa: S105 - a test key's passphrase
+REMOVE = {"FORM_SERVICE_DESK_PASSPHRASE_REMOVE": "true"}
 
 
 def key_settings(tmp_path: Path, content: bytes, **overrides: Any) -> ReviewSettings:
@@ -69,12 +71,36 @@ def test_a_wrong_passphrase_is_zeroed_too(tmp_path: Path, monkeypatch: pytest.Mo
     assert seen[0] == bytearray(len(seen[0]))
 
 
-def test_the_passphrase_file_goes_only_when_serving_and_asked(tmp_path: Path) -> None:
-    settings = key_settings(tmp_path, PASSPHRASE.encode(), desk_passphrase_remove=True)
-    keys.unlock_desk_key(settings)  # a check, not the server: the file stays
-    assert (tmp_path / "passphrase").exists()
-    keys.unlock_desk_key(settings, remove=True)
-    assert not (tmp_path / "passphrase").exists()
+def desk_environment(settings: ReviewSettings, url: str, **extra: str) -> dict[str, str]:
+    """Return the environment of a development desk with these settings' key and passphrase."""
+    return {
+        "FORM_SERVICE_ENV": "development",
+        "FORM_SERVICE_DATABASE_URL": url,
+        "FORM_SERVICE_COOKIE_SECURE": "false",
+        "FORM_SERVICE_REVIEW_SECRET_KEY": settings.secret_key,
+        "FORM_SERVICE_DESK_KEY_FILE": str(settings.desk_key_file),
+        "FORM_SERVICE_DESK_PASSPHRASE_FILE": str(settings.desk_passphrase_file),
+        **extra,
+    }
+
+
+def test_the_passphrase_file_goes_only_once_a_served_desk_passed_its_checks(
+    tmp_path: Path, desk_public_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keys, "refuse_inspection", lambda: True)  # not on the test runner
+    monkeypatch.setattr(keys, "_held", [])
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    settings = key_settings(tmp_path, PASSPHRASE.encode())
+    env = desk_environment(settings, url, **REMOVE)
+    passphrase = tmp_path / "passphrase"
+    # A refusal (here: the database is not migrated) keeps the file for the next start.
+    assert "db upgrade" in review_problems(env, serving=True)[0]
+    assert passphrase.exists() and keys.held_key() is None
+    migrate.upgrade(make_settings(url, desk_public_key))
+    assert review_problems(env) == []  # a check from the command line: the file stays
+    assert passphrase.exists() and keys.held_key() is None
+    assert review_problems(env, serving=True) == []
+    assert not passphrase.exists() and keys.held_key() is not None
 
 
 def test_inspection_is_refused_core_dumps_and_ptrace() -> None:
@@ -130,19 +156,8 @@ def test_gunicorn_workers_inherit_the_key_after_the_passphrase_file_is_gone(
     settings = key_settings(tmp_path, PASSPHRASE.encode() + b"\n")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORM_SERVICE_")}
-    env.update(
-        FORM_SERVICE_ENV="development",
-        FORM_SERVICE_DATABASE_URL=url,
-        FORM_SERVICE_COOKIE_SECURE="false",
-        FORM_SERVICE_REVIEW_SECRET_KEY=settings.secret_key,
-        FORM_SERVICE_DESK_KEY_FILE=str(settings.desk_key_file),
-        FORM_SERVICE_DESK_PASSPHRASE_FILE=str(settings.desk_passphrase_file),
-        FORM_SERVICE_DESK_PASSPHRASE_REMOVE="true",  # noqa: S106 - a switch, not a secret
-        FORM_SERVICE_INSTANCE_DIR=str(tmp_path / "instance"),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="2",
-        GUNICORN_LOGLEVEL="info",
-    )
+    env.update(desk_environment(settings, url, **REMOVE))
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_LOGLEVEL="info")
     log = tmp_path / "gunicorn.log"
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
     with log.open("wb") as output:
