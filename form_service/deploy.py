@@ -31,9 +31,10 @@ ROLES = {
     "intake": ("formservice_intake", "db_intake_password"),
     "desk": ("formservice_desk", "db_desk_password"),
 }
-# The role each app's env file connects as. Until the narrower roles are applied by
-# `form-service db roles`, every app connects as the owner.
-APP_ROLES = {"migrate": "owner", "intake": "owner", "review": "owner"}
+# The role each app's env file connects as: the Compose `migrate` job creates the intake's
+# and the desk's roles after each upgrade (`form-service db roles`, with these passwords), and
+# the `spool` batch shares intake.env.
+APP_ROLES = {"migrate": "owner", "intake": "intake", "review": "desk"}
 HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?$")
 PLACEHOLDER_DAYS = 30
 

@@ -18,6 +18,10 @@ whose receipt it does not hold, nor store a tip as anything but new.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 from collections.abc import Mapping
 
 from sqlalchemy import Connection, text
@@ -25,9 +29,11 @@ from sqlalchemy import Connection, text
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 # Table -> rights, per application role. A table not listed is out of reach.
 GRANTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
-    # No table at all: a tip and what follows it are stored through FUNCTIONS only.
-    "intake": {},
+    # No tip table at all: a tip and what follows it are stored through FUNCTIONS only. The
+    # schema's revision only, which the start check compares with the code's (cli/startup.py).
+    "intake": {"alembic_version": ("SELECT",)},
     "desk": {
+        "alembic_version": ("SELECT",),
         "tips": READ_WRITE,
         "attachments": READ_WRITE,
         "tip_triage": READ_WRITE,
@@ -104,3 +110,36 @@ def owned_sequences(connection: Connection, table: str) -> list[str]:
 def quote(name: str) -> str:
     """Quote an identifier for PostgreSQL."""
     return '"' + name.replace('"', '""') + '"'
+
+
+SCRAM_ITERATIONS = 4096  # PostgreSQL's own default (scram_iterations)
+
+
+def scram_verifier(password: str, salt: bytes | None = None) -> str:
+    """Return PostgreSQL's SCRAM-SHA-256 verifier for a password (RFC 5802, RFC 7677).
+
+    Sent instead of the password, the clear text never reaches the server, so no statement
+    log or `pg_stat_activity` can show it. The passwords `deploy init` writes are ASCII, for
+    which SASLprep changes nothing; others are refused rather than normalised here.
+    """
+    if not password.isascii() or not password.isprintable():
+        raise ValueError("a database password must be printable ASCII")
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    server_key = hmac.digest(salted, b"Server Key", "sha256")
+    stored_key = hashlib.sha256(client_key).digest()
+    encode = base64.b64encode
+    return (
+        f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{encode(salt).decode()}"
+        f"${encode(stored_key).decode()}:{encode(server_key).decode()}"
+    )
+
+
+def set_password(connection: Connection, role: str, password: str) -> None:
+    """Set a role's password (as its SCRAM verifier: base64, `$` and `:` only, no quoting).
+
+    Sent as is (`text()` would read the verifier's `:<base64>` as bind parameters).
+    """
+    verifier = scram_verifier(password)
+    connection.exec_driver_sql(f"ALTER ROLE {quote(role)} PASSWORD '{verifier}'")

@@ -90,7 +90,7 @@ def test_the_stack_becomes_healthy_after_its_migrations(
 ) -> None:
     states = {state["Service"]: state for state in compose_stack.services(stack)}
     assert states["migrate"]["State"] == "exited" and states["migrate"]["ExitCode"] == 0
-    for name in ("web", "intake", "review", "db", "redis"):
+    for name in ("web", "intake", "review", "spool", "db", "redis", "desk-redis"):
         assert states[name].get("Health") == "healthy", states[name]
     revisions = compose_stack.compose(
         stack, "exec", "-T", "review", "form-service", "db", "current"
@@ -200,7 +200,7 @@ def container_ids(stack: Stack) -> dict[str, str]:
 
 def test_no_container_runs_as_root(stack: Stack) -> None:
     running = container_ids(stack)
-    assert set(running) == {"web", "intake", "review", "spool", "db", "redis"}
+    assert set(running) == {"web", "intake", "review", "spool", "db", "redis", "desk-redis"}
     for service, container in running.items():
         user = subprocess.run(
             ["docker", "inspect", "--format", "{{.Config.User}}", container],
@@ -252,3 +252,64 @@ def test_the_observatory_grades_the_containers_a_plus(
     assert report["verified"] is True, "the certificate must be trusted, not skipped"
     assert not {test: r["result"] for test, r in report["tests"].items() if not r["pass"]}
     assert report["grade"] == "A+", report["score"]
+
+
+# Run inside a container with its own settings: which statements its database role may run,
+# and which of the other services it can even resolve and connect to.
+INSIDE = """
+import json, os, socket
+from sqlalchemy import create_engine, text
+engine = create_engine(os.environ["FORM_SERVICE_DATABASE_URL"])
+found = {"role": None}
+with engine.connect() as connection:
+    found["role"] = connection.execute(text("SELECT current_user")).scalar()
+for name, statement in json.loads(os.environ["STATEMENTS"]).items():
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+        found[name] = "allowed"
+    except Exception as error:
+        found[name] = "refused" if "permission denied" in str(error) else type(error).__name__
+for host, port in json.loads(os.environ["PEERS"]):
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+        found[host] = "reachable"
+    except OSError:
+        found[host] = "unreachable"
+print(json.dumps(found))
+"""
+FORBIDDEN_TO_THE_INTAKE = {
+    "read tips": "SELECT ciphertext FROM tips",
+    "read staff": "SELECT * FROM staff",
+    "add staff": "INSERT INTO staff (email, role, password_hash) VALUES ('x@y', 'admin', 'h')",
+    "read audit": "SELECT * FROM audit_entries",
+    "read sessions": "SELECT * FROM staff_sessions",
+}
+
+
+def inside(stack: Stack, service: str, statements: dict[str, str], peers: list[Any]) -> Any:
+    """Run INSIDE in a service's container; return what it found."""
+    output = compose_stack.compose(
+        stack,
+        *("exec", "-T", "-e", f"STATEMENTS={json.dumps(statements)}"),
+        *("-e", f"PEERS={json.dumps(peers)}", service, "python", "-c", INSIDE),
+    )
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_inside_the_containers_the_intake_can_neither_read_a_tip_nor_reach_the_desk(
+    stack: Stack,
+) -> None:
+    peers = [["review", 8000], ["desk-redis", 6379], ["db", 5432], ["redis", 6379]]
+    for service in ("intake", "spool"):
+        found = inside(stack, service, FORBIDDEN_TO_THE_INTAKE, peers)
+        assert found["role"] == "formservice_intake", found
+        assert {found[name] for name in FORBIDDEN_TO_THE_INTAKE} == {"refused"}, found
+        assert found["review"] == found["desk-redis"] == "unreachable", found
+        assert found["db"] == "reachable", found
+    # The desk reads tips as its own role, and appends to the audit log but never rewrites it.
+    desk = {"read tips": "SELECT count(*) FROM tips", "rewrite audit": "DELETE FROM audit_entries"}
+    found = inside(stack, "review", desk, [["intake", 8000], ["redis", 6379]])
+    assert found["role"] == "formservice_desk", found
+    assert found["read tips"] == "allowed" and found["rewrite audit"] == "refused", found
+    assert found["intake"] == found["redis"] == "unreachable", found

@@ -66,8 +66,14 @@ def test_the_apps_accept_the_env_files_and_the_key_unlocks(tmp_path: Path) -> No
     passphrase = plan.passphrase_file.read_text()  # type: ignore[union-attr]
     key = unlock_private_key((plan.secrets / "desk-key.json").read_bytes(), passphrase)
     assert key.public_key.encode().hex() and intake["FORM_SERVICE_DESK_PUBLIC_KEY"]
+    # Each app connects as its own role, with that role's password; migrations as the owner.
+    for env, role, file in (
+        (intake, "formservice_intake", "db_intake_password"),
+        (review, "formservice_desk", "db_desk_password"),
+    ):
+        secret = (plan.secrets / file).read_text()
+        assert f"//{role}:{secret}@db:5432/formservice" in env["FORM_SERVICE_DATABASE_URL"]
     password = (plan.secrets / "db_owner_password").read_text()
-    assert f"formservice:{password}@db:5432/formservice" in intake["FORM_SERVICE_DATABASE_URL"]
     assert read_env(plan.secrets / "migrate.env") == {
         "FORM_SERVICE_DATABASE_URL": f"postgresql+psycopg://formservice:{password}@db:5432/formservice"
     }
@@ -148,10 +154,11 @@ def test_a_second_run_keeps_every_secret_and_fills_in_what_is_missing(tmp_path: 
     for path, content in before.items():
         if path.name != "review.env":
             assert after[path] == content, path
-    # The new review.env agrees with what was kept: same public key, same password.
+    # The new review.env agrees with what was kept: same public key, the desk's password.
     review, intake = read_env(plan.secrets / "review.env"), read_env(plan.secrets / "intake.env")
-    for key in ("FORM_SERVICE_DESK_PUBLIC_KEY", "FORM_SERVICE_DATABASE_URL"):
-        assert review[key] == intake[key]
+    assert review["FORM_SERVICE_DESK_PUBLIC_KEY"] == intake["FORM_SERVICE_DESK_PUBLIC_KEY"]
+    desk_password = (plan.secrets / "db_desk_password").read_text()
+    assert f":{desk_password}@" in review["FORM_SERVICE_DATABASE_URL"]
 
 
 def test_an_existing_passphrase_file_is_used_for_a_new_key(tmp_path: Path) -> None:

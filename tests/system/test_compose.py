@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from form_service.deploy import ROLES
 from tests.conftest import require
 from tools.stack import nginx as nginx_config
 from tools.stack import prepare as stack_setup
@@ -91,7 +92,7 @@ def test_the_validator_rejects_a_broken_file(tmp_path: Path) -> None:
 
 
 def test_services_of_the_topology(config: dict[str, Any]) -> None:
-    expected = {"web", "intake", "spool", "review", "db", "redis", "migrate"}
+    expected = {"web", "intake", "spool", "review", "db", "redis", "desk-redis", "migrate"}
     assert expected == set(config["services"])
 
 
@@ -114,10 +115,29 @@ def test_only_web_publishes_ports_and_the_desk_only_on_the_chosen_address(
     assert ports[8444]["host_ip"] == EXAMPLE_ENV["DESK_PUBLISH_ADDRESS"]
 
 
-def test_apps_database_and_redis_sit_on_an_internal_network(config: dict[str, Any]) -> None:
-    assert config["networks"]["backend"]["internal"] is True
-    for name in ("intake", "review", "db", "redis", "migrate"):
-        assert set(config["services"][name]["networks"]) == {"backend"}, name
+def test_the_intake_reaches_neither_the_desk_nor_its_redis(config: dict[str, Any]) -> None:
+    networks = {name: set(service["networks"]) for name, service in config["services"].items()}
+    assert networks == {
+        "web": {"frontend", "public", "desk"},
+        "intake": {"public", "intake-db"},
+        "redis": {"public"},
+        "review": {"desk", "desk-db"},
+        "desk-redis": {"desk"},
+        "spool": {"intake-db"},
+        "migrate": {"desk-db"},
+        "db": {"intake-db", "desk-db"},
+    }
+    for name in ("public", "desk", "intake-db", "desk-db"):
+        assert config["networks"][name]["internal"] is True, name
+    # No network holds both the intake and the desk (or the desk's Redis).
+    for name in config["networks"]:
+        members = {service for service, joined in networks.items() if name in joined}
+        assert not ({"intake", "spool"} & members and {"review", "desk-redis"} & members), name
+    environment = {n: config["services"][n]["environment"] for n in ("intake", "review")}
+    assert environment["intake"]["FORM_SERVICE_RATELIMIT_STORAGE_URL"] == "redis://redis:6379/0"
+    assert environment["review"]["FORM_SERVICE_RATELIMIT_STORAGE_URL"].startswith(
+        "redis://desk-redis:"
+    )
 
 
 def test_the_database_keeps_its_data_in_a_named_volume(config: dict[str, Any]) -> None:
@@ -128,7 +148,11 @@ def test_the_database_keeps_its_data_in_a_named_volume(config: dict[str, Any]) -
 
 def test_migrations_run_once_before_the_apps(config: dict[str, Any]) -> None:
     migrate = config["services"]["migrate"]
-    assert migrate["command"] == ["form-service", "db", "upgrade"]
+    upgrade, roles = " ".join(migrate["command"][2:]).split(" && ")
+    assert migrate["command"][:2] == ["sh", "-c"] and upgrade == "form-service db upgrade"
+    # The role names are the ones `deploy init` writes into each app's database URL.
+    assert f"--intake {ROLES['intake'][0]} " in roles and f"--desk {ROLES['desk'][0]} " in roles
+    assert {s["source"] for s in migrate["secrets"]} == {"db_intake_password", "db_desk_password"}
     assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
     for name in ("intake", "review"):
         condition = config["services"][name]["depends_on"]["migrate"]["condition"]
