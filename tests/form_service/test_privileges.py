@@ -17,7 +17,7 @@ from form_service.crypto import receipt_hash
 from form_service.intake import create_app, spool
 from form_service.models import Base
 from tests.form_service.factories import make_settings
-from tests.form_service.intake.helpers import TYPED, post_tip, receipt_code
+from tests.form_service.intake.helpers import TYPED, post_tip, receipt_code, stored_tips
 
 
 @pytest.fixture
@@ -183,6 +183,22 @@ def test_the_batch_stores_a_spooled_tip_with_the_intake_role_only(
             {"hash": receipt_hash(settings.receipt_pepper, code)},
         ).scalar()
     assert status == "new"
+    # Stored whole: the tip, its reply key and its file.
+    (tip,) = [
+        t
+        for t in stored_tips(settings)
+        if t.receipt_hash == receipt_hash(settings.receipt_pepper, code)
+    ]
+    assert len(tip.attachments) == 1
+    owner = create_engine(migrated_postgres)
+    try:
+        with owner.connect() as connection:
+            keys = connection.execute(
+                text("SELECT count(*) FROM tip_reply_keys WHERE tip_id = :id"), {"id": tip.tip_id}
+            )
+            assert keys.scalar() == 1
+    finally:
+        owner.dispose()
 
 
 def test_the_desk_role_cannot_rewrite_purged_tables_and_says_so(roles: dict[str, Any]) -> None:
