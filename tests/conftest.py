@@ -189,3 +189,20 @@ def run_vnu(files: list[Path], *options: str) -> list[dict[str, Any]]:
 def vnu_errors() -> Any:
     """Return a function that validates HTML files and lists the checker's errors."""
     return run_vnu
+
+
+# Docker adds and removes network interfaces on this host whenever a Compose stack starts,
+# stops or runs a one-off container, and Chromium then aborts whatever it is loading with
+# net::ERR_NETWORK_CHANGED. So the Compose tests and every test that drives Chromium share
+# one xdist group (`make test` runs `--dist loadgroup`): they run one after another on one
+# worker, never side by side; every other test is spread as usual.
+HOST_NETWORK_GROUP = "docker-or-chromium"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the tests that change or feel the host's network interfaces in one group."""
+    compose_tests = ROOT / "tests" / "compose"
+    for item in items:
+        drives_chromium = "browser" in getattr(item, "fixturenames", ())
+        if drives_chromium or compose_tests in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group(HOST_NETWORK_GROUP))
