@@ -3,11 +3,12 @@
 nginx (the system package) with deploy/nginx/ rendered for loopback and a local certificate
 authority, its plain-HTTP onion listener included (where Tor's daemon would connect), two
 gunicorn `intake` instances and one `review` instance with deploy/gunicorn.conf.py, against
-the PostgreSQL and Redis servers of this machine.
+the PostgreSQL and Redis servers of this machine; each app connects as its own database role
+and to its own Redis database, as in docker-compose.yml.
 Everything it writes lives in the ignored folder var/stack/; see docs/deployment.md.
 
-STACK_PORT_OFFSET (default 0) moves every port, the database name and the Redis database,
-so two checkouts can run their stacks side by side.
+STACK_PORT_OFFSET (default 0) moves every port, the database and role names and the Redis
+databases, so two checkouts can run their stacks side by side.
 """
 
 from __future__ import annotations

@@ -19,8 +19,19 @@ PUBLIC_ORIGIN = f"https://{HOST}:{HTTPS_PORT}"
 # The stack's own database and Redis database number, never the tests' `test` database.
 DATABASE_NAME = "form_service_stack" + (f"_{OFFSET}" if OFFSET else "")
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+# The owner's URL (migrations, tests that look inside); each app connects as its own role,
+# created by `form-service db roles` as in Compose. Roles are cluster-wide, hence the offset
+# in their names; this machine's PostgreSQL trusts local connections, so no passwords.
 DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+ROLE_SUFFIX = f"_{OFFSET}" if OFFSET else ""
+ROLES = {"intake": f"form_stack_intake{ROLE_SUFFIX}", "desk": f"form_stack_desk{ROLE_SUFFIX}"}
+APP_DATABASE_URLS = {
+    app: f"postgresql+psycopg://{role}@127.0.0.1:5432/{DATABASE_NAME}"
+    for app, role in ROLES.items()
+}
+# The intake's Redis database and the desk's own (databases 5-9 and 11-15 by offset).
 REDIS_URL = f"redis://127.0.0.1:6379/{5 + OFFSET % 11}"
+DESK_REDIS_URL = f"redis://127.0.0.1:6379/{15 - (OFFSET // 100) % 5}"
 CERT_DAYS = 30
 
 
@@ -142,6 +153,7 @@ def intake_env() -> dict[str, str]:
     """Return the intake app's environment: the desk's public key and no private secret."""
     env = {
         **shared_env(),
+        "FORM_SERVICE_DATABASE_URL": APP_DATABASE_URLS["intake"],
         "FORM_SERVICE_SECRET_KEY": secret("intake-secret-key"),
         "FORM_SERVICE_RECEIPT_PEPPER": secret("receipt-pepper"),
         "FORM_SERVICE_DESK_PUBLIC_KEY": desk_public_key(),
@@ -157,6 +169,8 @@ def review_env() -> dict[str, str]:
     secret("audit-key")  # created on first use; the database never holds it
     return {
         **shared_env(),
+        "FORM_SERVICE_DATABASE_URL": APP_DATABASE_URLS["desk"],
+        "FORM_SERVICE_RATELIMIT_STORAGE_URL": DESK_REDIS_URL,
         "FORM_SERVICE_REVIEW_SECRET_KEY": secret("review-secret-key"),
         "FORM_SERVICE_DESK_PUBLIC_KEY": desk_public_key(),
         "FORM_SERVICE_DESK_KEY_FILE": str(SECRETS / "desk-key.json"),
@@ -189,14 +203,17 @@ def reset_database(fresh: bool) -> None:
     if fresh:
         import redis
 
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        for url in (REDIS_URL, DESK_REDIS_URL):
+            redis.Redis.from_url(url).flushdb()
 
 
 def migrate() -> None:
-    """Run the migrations once, as the compose `migrate` service does."""
+    """Run the migrations, then give the apps their roles, as the compose `migrate` job does."""
     env = {**shared_env(), "PATH": str(VENV_BIN)}
-    command = [str(VENV_BIN / "form-service"), "db", "upgrade"]
-    subprocess.run(command, check=True, env=env, cwd=ROOT)
+    form_service = str(VENV_BIN / "form-service")
+    subprocess.run([form_service, "db", "upgrade"], check=True, env=env, cwd=ROOT)
+    roles = ["--intake", ROLES["intake"], "--desk", ROLES["desk"]]
+    subprocess.run([form_service, "db", "roles", *roles], check=True, env=env, cwd=ROOT)
 
 
 def prepare_apps(folder: Path, fresh: bool) -> None:
