@@ -1,8 +1,9 @@
 """The check pages' sessions in a real Redis: shared by workers, sealed, idle for 15 minutes.
 
 With several gunicorn workers a session must live in Redis, not in one worker's memory; what
-Redis holds must open nothing without the browser's token. Redis database 7 keeps these keys
-apart from the other tests' (which use 0); every key a test makes is deleted after it.
+Redis holds must open nothing without the browser's token. Redis database 4 keeps these keys
+apart from the other tests' (0) and from every local stack's (5 to 15, tools/stack/prepare.py,
+whose start empties them); every key a test makes is deleted after it.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ HASH, KEY = b"h" * 32, b"k" * 32
 
 @pytest.fixture
 def redis_db(redis_url: str) -> Iterator[tuple[str, Any]]:
-    """Yield the URL of Redis database 7 and a client; delete the sessions made, after."""
+    """Yield the URL of Redis database 4 and a client; delete the sessions made, after."""
     import redis
 
-    url = re.sub(r"/\d+$", "/7", redis_url)
+    url = re.sub(r"/\d+$", "/4", redis_url)
     client = redis.Redis.from_url(url)
     before = set(client.scan_iter("check:*"))
     yield url, client
