@@ -49,6 +49,25 @@ def staff_disable(email: str) -> None:
     _change(accounts.disable_staff, email, "Disabled")
 
 
+@staff_group.command("enable")
+@click.argument("email")
+def staff_enable(email: str) -> None:
+    """Let a disabled account sign in again."""
+    _change(accounts.enable_staff, email, "Enabled")
+
+
+@staff_group.command("role")
+@click.argument("email")
+@click.option("--role", type=click.Choice([role.value for role in StaffRole]), required=True)
+def staff_role(email: str, role: str) -> None:
+    """Give an account another role (the last active admin keeps theirs)."""
+    _change(
+        lambda db, address, actor: accounts.change_role(db, address, StaffRole(role), actor),
+        email,
+        f"Made {role}:",
+    )
+
+
 @staff_group.command("reset-2fa")
 @click.argument("email")
 def staff_reset_2fa(email: str) -> None:

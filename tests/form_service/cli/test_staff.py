@@ -7,7 +7,7 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from form_service.models import AuditEntry, Staff, StaffSession
+from form_service.models import AuditEntry, Staff, StaffRole, StaffSession
 from tests.form_service.factories import PASSWORD, make_staff
 
 
@@ -76,3 +76,22 @@ def test_staff_list_disable_and_reset_2fa(
     assert missing.exit_code == 1 and "No account" in missing.output
     actions = list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.entry_id)))
     assert actions == ["staff.add", "staff.reset_2fa", "staff.enrolment_code", "staff.disable"]
+
+
+def test_staff_role_and_enable_keep_the_last_admin(
+    run: object, db: Session, desk_private_key: PrivateKey
+) -> None:
+    admin = make_staff(db, desk_private_key, "admin@example.org", StaffRole.ADMIN)
+    reviewer = make_staff(db, desk_private_key)
+    demoted = run("staff", "role", admin.email, "--role", "reviewer")  # type: ignore[operator]
+    assert demoted.exit_code == 1 and "last active administrator" in demoted.output
+    refused = run("staff", "disable", admin.email)  # type: ignore[operator]
+    assert refused.exit_code == 1 and "last active administrator" in refused.output
+    promoted = run("staff", "role", reviewer.email, "--role", "admin")  # type: ignore[operator]
+    assert promoted.exit_code == 0, promoted.output
+    assert run("staff", "disable", admin.email).exit_code == 0  # type: ignore[operator]
+    assert run("staff", "enable", admin.email).exit_code == 0  # type: ignore[operator]
+    db.expire_all()
+    assert not db.get(Staff, admin.staff_id).disabled  # type: ignore[union-attr]
+    actions = list(db.scalars(select(AuditEntry.action).where(AuditEntry.actor == "cli")))
+    assert actions[-3:] == ["staff.role", "staff.disable", "staff.enable"]
