@@ -36,7 +36,7 @@ run: site catalogs
 	PORT=$(PORT) $(BIN)/python -m tools.devserver
 
 test: $(VENV)/.installed node_modules/.installed catalogs
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2
 
 # The production topology from local processes: nginx + TLS on 127.0.0.1:8443 (desk :8444),
 # two intake and one review gunicorn, on the local PostgreSQL and Redis (docs/deployment.md).

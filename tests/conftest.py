@@ -7,6 +7,7 @@ into node_modules/ and run offline.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -191,18 +192,29 @@ def vnu_errors() -> Any:
     return run_vnu
 
 
-# Docker adds and removes network interfaces on this host whenever a Compose stack starts,
-# stops or runs a one-off container, and Chromium then aborts whatever it is loading with
-# net::ERR_NETWORK_CHANGED. So the Compose tests and every test that drives Chromium share
-# one xdist group (`make test` runs `--dist loadgroup`): they run one after another on one
-# worker, never side by side; every other test is spread as usual.
-HOST_NETWORK_GROUP = "docker-or-chromium"
+# Docker adds and removes network interfaces on this host whenever a Compose stack starts or
+# stops or a container runs, and Chromium then aborts whatever it is loading with
+# net::ERR_NETWORK_CHANGED. So a test in tests/compose holds this lock exclusively from its
+# setup to its teardown (the stack's start and stop included), and a test that drives
+# Chromium holds it shared: the two kinds never overlap, across xdist workers and checkouts.
+# (xdist_group cannot do it: pytest 9 ignores the node ids xdist rewrites for it.)
+HOST_NETWORK_LOCK = Path("/tmp/abduction-host-network.lock")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put the tests that change or feel the host's network interfaces in one group."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Hold the host-network lock around a Compose or Chromium test, setup to teardown."""
     compose_tests = ROOT / "tests" / "compose"
-    for item in items:
-        drives_chromium = "browser" in getattr(item, "fixturenames", ())
-        if drives_chromium or compose_tests in Path(item.path).parents:
-            item.add_marker(pytest.mark.xdist_group(HOST_NETWORK_GROUP))
+    if compose_tests in Path(item.path).parents:
+        mode = fcntl.LOCK_EX
+    elif "browser" in getattr(item, "fixturenames", ()):
+        mode = fcntl.LOCK_SH
+    else:
+        yield
+        return
+    with HOST_NETWORK_LOCK.open("a") as lock:
+        fcntl.flock(lock, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
