@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tools.docker.compose_stack import HOST_NETWORK_LOCK
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
@@ -192,28 +194,18 @@ def vnu_errors() -> Any:
     return run_vnu
 
 
-# Docker adds and removes network interfaces on this host whenever a Compose stack starts or
-# stops or a container runs, and Chromium then aborts whatever it is loading with
-# net::ERR_NETWORK_CHANGED. So a test in tests/compose holds this lock exclusively from its
-# setup to its teardown (the stack's start and stop included), and a test that drives
-# Chromium holds it shared: the two kinds never overlap, across xdist workers and checkouts.
-# (xdist_group cannot do it: pytest 9 ignores the node ids xdist rewrites for it.)
-HOST_NETWORK_LOCK = Path("/tmp/abduction-host-network.lock")
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """Hold the host-network lock around a Compose or Chromium test, setup to teardown."""
-    compose_tests = ROOT / "tests" / "compose"
-    if compose_tests in Path(item.path).parents:
-        mode = fcntl.LOCK_EX
-    elif "browser" in getattr(item, "fixturenames", ()):
-        mode = fcntl.LOCK_SH
-    else:
+    """Hold the host-network lock shared around a Chromium test, setup to teardown.
+
+    Docker commands that add or remove interfaces hold it exclusively (HOST_NETWORK_LOCK in
+    tools/docker/compose_stack.py says why), so they never run while Chromium loads a page.
+    """
+    if "browser" not in getattr(item, "fixturenames", ()):
         yield
         return
     with HOST_NETWORK_LOCK.open("a") as lock:
-        fcntl.flock(lock, mode)
+        fcntl.flock(lock, fcntl.LOCK_SH)
         try:
             yield
         finally:

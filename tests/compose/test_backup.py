@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 
 from tests.compose.journey import flush_spool, send_tip, signed_in_desk, tips_found
@@ -26,14 +27,17 @@ def form_service(stack: Stack, *args: str) -> tuple[str, float]:
     """Run a `form-service` command on the host against a stack; return its output and time."""
     compose = shlex.join(compose_stack.compose_command(stack))
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "form_service.cli", *args, "--compose", compose],
-        cwd=ROOT,
-        env={**compose_stack.docker_environment(), **stack.variables()},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    # `backup restore` starts the fresh stack's database: new networks and a container.
+    changes = compose_stack.host_network_change() if "restore" in args else nullcontext()
+    with changes:
+        done = subprocess.run(
+            [sys.executable, "-m", "form_service.cli", *args, "--compose", compose],
+            cwd=ROOT,
+            env={**compose_stack.docker_environment(), **stack.variables()},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr, time.monotonic() - started
 

@@ -39,22 +39,24 @@ def postgres(tmp_path: Path) -> Iterator[str]:
     for path in (*init.iterdir(), init, tmp_path / "password"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     name = f"ci-postgres-{uuid.uuid4().hex[:8]}"
-    subprocess.run(
-        [
-            *("docker", "run", "--detach", "--rm", "--name", name),
-            *("-e", "POSTGRES_USER=alice", "-e", "POSTGRES_DB=shop"),
-            *("-e", "POSTGRES_PASSWORD_FILE=/run/password"),
-            *("-v", f"{tmp_path / 'password'}:/run/password:ro"),
-            *("-v", f"{init}:/docker-entrypoint-initdb.d:ro"),
-            POSTGRES_IMAGE,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    with compose_stack.host_network_change():  # a container on the default bridge
+        subprocess.run(
+            [
+                *("docker", "run", "--detach", "--rm", "--name", name),
+                *("-e", "POSTGRES_USER=alice", "-e", "POSTGRES_DB=shop"),
+                *("-e", "POSTGRES_PASSWORD_FILE=/run/password"),
+                *("-v", f"{tmp_path / 'password'}:/run/password:ro"),
+                *("-v", f"{init}:/docker-entrypoint-initdb.d:ro"),
+                POSTGRES_IMAGE,
+            ],
+            check=True,
+            capture_output=True,
+        )
     try:
         yield name
     finally:
-        subprocess.run(["docker", "rm", "--force", "--volumes", name], capture_output=True)
+        with compose_stack.host_network_change():
+            subprocess.run(["docker", "rm", "--force", "--volumes", name], capture_output=True)
 
 
 def psql(container: str, *args: str, password: str) -> subprocess.CompletedProcess[str]:

@@ -12,12 +12,15 @@ own (the passphrase file in a second one), and its ports are published on 127.0.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,14 @@ LABEL = "org.abduction-info.ci=1"
 # Generous: the stack shares 2 cores with the rest of the test suite (76 s seen under load).
 HEALTHY_WITHIN = 300.0
 ONE_SHOT = frozenset({"migrate"})
+# Docker adds or removes network interfaces on this host when it creates or removes a network
+# or starts or stops a container, and Chromium aborts whatever it is loading at that moment
+# (net::ERR_NETWORK_CHANGED). Commands that may do so hold this lock exclusively; every test
+# that drives Chromium holds it shared (tests/conftest.py), across xdist workers and checkouts.
+# Held only for the command itself, never while waiting for another run's stack.
+# One fixed path that every checkout finds; it holds no data, only the lock.
+HOST_NETWORK_LOCK = Path("/tmp/abduction-host-network.lock")  # noqa: S108  # nosec B108
+CHANGES_INTERFACES = frozenset({"up", "down", "run", "start", "stop", "restart", "create", "rm"})
 
 
 class StackError(RuntimeError):
@@ -166,9 +177,22 @@ def compose_command(stack: Stack) -> list[str]:
     return [str(compose_binary()), "-p", stack.project, *env_file, *files]
 
 
+@contextmanager
+def host_network_change() -> Iterator[None]:
+    """Hold the host-network lock exclusively while Docker may add or remove interfaces."""
+    with HOST_NETWORK_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def compose(stack: Stack, *args: str, timeout: float = 120, stdin: str | None = None) -> str:
     """Run `docker compose` on the stack's files, project and variables."""
-    return run([*compose_command(stack), *args], timeout, stdin, stack.variables())
+    changes = not CHANGES_INTERFACES.isdisjoint(args)
+    with host_network_change() if changes else nullcontext():
+        return run([*compose_command(stack), *args], timeout, stdin, stack.variables())
 
 
 def write_secrets(stack: Stack) -> None:
