@@ -6,6 +6,7 @@ The last active admin can be neither disabled nor demoted; every change is audit
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -142,18 +143,20 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(
         accounts.change_role(first, second_admin.email, StaffRole.REVIEWER, first_admin.email)
         worker = threading.Thread(target=demote_the_first)
         worker.start()
+        # Until the second transaction waits on a lock. A bound on the time, not on the polls:
+        # on a busy machine the thread may not even have started after thousands of them.
+        # The second change finishing without having waited is the failure this looks for.
+        deadline = time.monotonic() + 120
         with state.engine.connect() as watcher:
-            for _ in range(5000):  # until the second transaction waits on a lock
-                waiting = watcher.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()"
-                    )
+            while not watcher.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database() AND pid <> pg_backend_pid()"
                 )
-                if waiting:
-                    break
-            else:
-                pytest.fail("the second change never waited for the first")
+            ):
+                if not worker.is_alive() or time.monotonic() > deadline:
+                    pytest.fail("the second change never waited for the first")
+                time.sleep(0.01)
         first.commit()
         worker.join(timeout=60)
     finally:
