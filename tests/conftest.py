@@ -7,7 +7,6 @@ into node_modules/ and run offline.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tools.docker.compose_stack import HOST_NETWORK_LOCK
+from tools.docker.compose_stack import host_network_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -204,9 +203,5 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if "browser" not in getattr(item, "fixturenames", ()):
         yield
         return
-    with HOST_NETWORK_LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with host_network_lock(shared=True):
+        yield

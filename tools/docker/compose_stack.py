@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,14 +178,19 @@ def compose_command(stack: Stack) -> list[str]:
 
 
 @contextmanager
-def host_network_change() -> Iterator[None]:
-    """Hold the host-network lock exclusively while Docker may add or remove interfaces."""
+def host_network_lock(shared: bool) -> Iterator[None]:
+    """Hold the host-network lock: shared while Chromium loads pages, else exclusively."""
     with HOST_NETWORK_LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def host_network_change() -> AbstractContextManager[None]:
+    """Hold the host-network lock exclusively while Docker may add or remove interfaces."""
+    return host_network_lock(shared=False)
 
 
 def compose(stack: Stack, *args: str, timeout: float = 120, stdin: str | None = None) -> str:

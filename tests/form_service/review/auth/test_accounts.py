@@ -137,6 +137,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(
         except accounts.LastAdminError:
             second.rollback()
             outcome.append("refused")
+        except Exception as error:  # said in the failure below, not lost in the thread
+            second.rollback()
+            outcome.append(f"raised {error!r}")
 
     try:
         # Uncommitted: the first transaction holds its locks while the second one starts.
@@ -155,7 +158,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(
                 )
             ):
                 if not worker.is_alive() or time.monotonic() > deadline:
-                    pytest.fail("the second change never waited for the first")
+                    pytest.fail(f"the second change never waited for the first: {outcome}")
                 time.sleep(0.01)
         first.commit()
         worker.join(timeout=60)
